@@ -1,0 +1,1 @@
+"""Package data: examples (see pyproject.toml package-dir)."""

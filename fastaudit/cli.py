@@ -1,0 +1,300 @@
+"""Command line: parse, call, render, choose the exit code. Nothing else lives here.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, configuration or input
+error (one line on stderr); 3 internal error. Heavy modules are imported inside commands
+so the pre-commit hook starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from fastaudit import __version__
+
+if TYPE_CHECKING:
+    from fastaudit.config import Config
+    from fastaudit.findings import Finding
+    from fastaudit.report import Report
+    from fastaudit.scan import ScanResult
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SEVERITIES = ["info", "low", "medium", "high", "critical"]
+OUTPUT_FORMATS = ["text", "json", "sarif"]
+
+
+def _common_options(func: F) -> F:
+    options = [
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(OUTPUT_FORMATS),
+            default="text",
+            show_default=True,
+            help="Report format.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report here (atomically) instead of stdout.",
+        ),
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Only findings not in this baseline count (fastaudit or detect-secrets).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES),
+            help="Exit 1 when a finding is at or above this severity [default: low].",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Settings file (default: [tool.fastaudit] in pyproject.toml, else "
+            ".fastaudit.toml).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fastaudit")
+def cli() -> None:
+    """Keep Tools.FAST API keys out of source code and keep existing keys healthy."""
+
+
+def _load_config(config_path: Path | None, root: Path) -> Config:
+    from fastaudit import config
+
+    return config.load(config_path, root)
+
+
+def _fail_threshold(fail_on: str | None, cfg: Config) -> Any:
+    from fastaudit.findings import Severity
+
+    return Severity.parse(fail_on) if fail_on else cfg.fail_on
+
+
+def _exit_code(findings: list[Finding], threshold: Any) -> int:
+    return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def _emit(report: Report, output_format: str, output: Path | None) -> None:
+    from fastaudit.output import write_output
+    from fastaudit.report import render
+
+    write_output(output, lambda stream: render(output_format, report, stream))
+
+
+def _scan_report(command: str, result: ScanResult, root: Path, cfg: Config) -> Report:
+    from fastaudit.report import Report
+
+    spec = cfg.key_spec
+    return Report(
+        command=command,
+        findings=result.findings,
+        root=str(root),
+        stats=result.stats(),
+        warnings=result.warnings,
+        parameters={
+            "prefixes": list(spec.prefixes),
+            "key_length": [spec.min_length, spec.max_length],
+            "config": cfg.source,
+        },
+    )
+
+
+def _load_baseline(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from fastaudit import baseline
+
+    return baseline.load(path)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--all-files", is_flag=True, help="Scan ignored files too, not only what git would commit.")
+@click.option("--staged", is_flag=True, help="Scan the staged content (the index) instead of files.")
+@_common_options
+def scan(
+    paths: tuple[Path, ...],
+    all_files: bool,
+    staged: bool,
+    output_format: str,
+    output: Path | None,
+    baseline: Path | None,
+    fail_on: str | None,
+    config_path: Path | None,
+) -> int:
+    """Scan files and directories for Tools.FAST keys and http:// Tools.FAST URLs.
+
+    In a git work tree: tracked files plus untracked files that are not ignored.
+    """
+    from fastaudit import scan as scanning
+    from fastaudit.sources.files import exclude_matcher, report_root, select
+
+    if staged:
+        from fastaudit.sources.staged import staged_blobs, staged_paths
+
+        root = scanning.staged_root(Path.cwd())
+        cfg = _load_config(config_path, root)
+        matcher = exclude_matcher(cfg.exclude)
+        names = [p for p in staged_paths(root) if matcher is None or not matcher(p)]
+        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged")
+    else:
+        targets = list(paths) or [Path.cwd()]
+        root = report_root(targets)
+        cfg = _load_config(config_path, root)
+        selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
+        result = scanning.scan_files(selection, cfg.key_spec)
+    result = scanning.apply_baseline(result, _load_baseline(baseline))
+    _emit(_scan_report("scan", result, root, cfg), output_format, output)
+    return _exit_code(result.findings, _fail_threshold(fail_on, cfg))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Accept the findings in this baseline (never rewritten by the hook).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Settings file.",
+)
+def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | None) -> int:
+    """Pre-commit entry point: scan the staged files named (or the whole index).
+
+    Never modifies any file, the baseline included.
+    """
+    from fastaudit import scan as scanning
+    from fastaudit.report import render
+    from fastaudit.sources.files import exclude_matcher, select
+
+    root = Path.cwd()
+    cfg = _load_config(config_path, root)
+    matcher = exclude_matcher(cfg.exclude)
+    if files:
+        selection = select(list(files), exclude=matcher, explicit_files=True)
+        result = scanning.scan_files(selection, cfg.key_spec)
+    else:
+        from fastaudit.sources.staged import staged_blobs, staged_paths
+
+        root = scanning.staged_root(root)
+        names = [p for p in staged_paths(root) if matcher is None or not matcher(p)]
+        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged")
+    result = scanning.apply_baseline(result, _load_baseline(baseline))
+    code = _exit_code(result.findings, cfg.fail_on)
+    if result.findings or result.warnings:
+        render("text", _scan_report("hook", result, root, cfg), sys.stdout)
+    if code:
+        click.echo(
+            "fastaudit: commit blocked: remove the key(s) above, or mark a false alarm "
+            "with `fastaudit: allow`.",
+            err=True,
+        )
+    return code
+
+
+@cli.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--all-files", is_flag=True, help="Include ignored files.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here (atomically) instead of stdout.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Settings file.",
+)
+def baseline_command(
+    paths: tuple[Path, ...], all_files: bool, output: Path | None, config_path: Path | None
+) -> int:
+    """Write a baseline of today's findings so CI fails only on new ones."""
+    from fastaudit import baseline as baselines
+    from fastaudit import scan as scanning
+    from fastaudit.output import write_output
+    from fastaudit.sources.files import exclude_matcher, report_root, select
+
+    targets = list(paths) or [Path.cwd()]
+    root = report_root(targets)
+    cfg = _load_config(config_path, root)
+    selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
+    result = scanning.scan_files(selection, cfg.key_spec)
+    counted: list[int] = []
+    write_output(output, lambda stream: counted.append(baselines.dump(result.findings, stream)))
+    click.echo(f"fastaudit: baseline holds {counted[0]} accepted finding(s)", err=True)
+    return 0
+
+
+@cli.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the example repository here and keep it (default: a temporary directory).",
+)
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text")
+def demo(keep: Path | None, output_format: str) -> int:
+    """Build a throw-away git repository with planted keys and scan it."""
+    from fastaudit import demo as demos
+
+    return demos.run(keep, output_format)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every failure becomes a one-line message and its exit code."""
+    from fastaudit.errors import FastauditError
+
+    try:
+        result = cli.main(args=argv, prog_name="fastaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("fastaudit: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except FastauditError as exc:
+        from fastaudit.detect import scrub
+
+        click.echo(f"fastaudit: error: {scrub(str(exc))}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("fastaudit: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+        from fastaudit.detect import scrub
+
+        message = scrub(str(exc)).splitlines()[0] if str(exc) else ""
+        click.echo(
+            f"fastaudit: internal error: {type(exc).__name__}: {message} "
+            "(please report this; run with FASTAUDIT_DEBUG=1 for details)",
+            err=True,
+        )
+        import os
+
+        if os.environ.get("FASTAUDIT_DEBUG"):
+            raise
+        return 3
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,305 @@
+"""The one definition of what a Tools.FAST API key is.
+
+Both fastaudit's own engine and the detect-secrets plugin call into this module, so the two
+can never disagree about a string. Everything here is pure: bytes or text in, verdicts out.
+
+The vendor publishes only the prefix (``fast_prod_``); the length and alphabet of the random
+part are not published. We therefore accept a run of URL-safe characters whose length is in
+a configurable range, and reject what a human wrote rather than a generator: documentation
+placeholders, identifiers made of words, and repeated or sequential filler. Those decisions
+use character classes, entropy and shape, never a list of known examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+DEFAULT_PREFIXES: tuple[str, ...] = ("fast_prod_",)
+DEFAULT_MIN_LENGTH = 20
+DEFAULT_MAX_LENGTH = 64
+
+# Random parts below this many bits of Shannon entropy per character are filler: a random
+# 20-character string over even the smallest plausible alphabet (hex) averages ~3.4.
+MIN_ENTROPY_BITS = 2.5
+
+# How far before a prefix we may look to decide whether it is glued to a word or preceded
+# by an escape sequence (`\u003d` is the longest escape we recognise: 6 bytes).
+LOOKBEHIND = 6
+
+_KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_WORD_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_SINGLE_ESCAPES = frozenset(b"abfnrtv0")
+
+# Separated identifiers: every segment a single-case word, a Title word or a number
+# (`settings_for_backend`, `YOUR_API_KEY_HERE_123`).
+_WORD_SEGMENT = re.compile(r"[a-z]+|[A-Z]+|[A-Z][a-z]+|[0-9]+")
+# One unseparated camelCase phrase, optionally ending in a number (`yourApiKeyGoesHere42`,
+# `ThisIsNotARealKey`). Every word must be pronounceable (have a vowel; one-letter words
+# only "a" and "I"), which random strings almost never manage.
+_CAMEL_PHRASE = re.compile(r"(?:[A-Z][a-z]*|[a-z]+)+[0-9]*")
+_CAMEL_WORD = re.compile(r"[A-Z][a-z]*|[a-z]+")
+_SEGMENT_SPLIT = re.compile(r"[_\-]+")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What counts as a key: prefixes and the allowed length of the random part.
+
+    Frozen because one spec is shared by every worker and by the detect-secrets plugin.
+    """
+
+    prefixes: tuple[str, ...] = DEFAULT_PREFIXES
+    min_length: int = DEFAULT_MIN_LENGTH
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def __post_init__(self) -> None:
+        if not self.prefixes:
+            raise ValueError("at least one key prefix is required")
+        if not 1 <= self.min_length <= self.max_length:
+            raise ValueError(
+                f"key length range {self.min_length}-{self.max_length} is not a valid range"
+            )
+        for prefix in self.prefixes:
+            if not prefix or not prefix.isascii() or not prefix[0].isalnum():
+                raise ValueError(f"key prefix {prefix!r} must be ASCII and start with a letter")
+
+    @cached_property
+    def pattern(self) -> re.Pattern[bytes]:
+        """Prefix followed by the longest run of key characters (possibly empty).
+
+        The run is captured unbounded so that an over-long run is seen whole and rejected,
+        rather than its first `max_length` characters being mistaken for a key.
+        """
+        alternatives = b"|".join(
+            re.escape(p.encode("ascii")) for p in sorted(self.prefixes, key=len, reverse=True)
+        )
+        return re.compile(b"(" + alternatives + b")([A-Za-z0-9_\\-]*)")
+
+    @cached_property
+    def prefix_bytes(self) -> tuple[bytes, ...]:
+        return tuple(p.encode("ascii") for p in self.prefixes)
+
+    @cached_property
+    def utf16_markers(self) -> tuple[bytes, ...]:
+        """The prefixes as UTF-16-LE, to spot wide strings inside binary files."""
+        return tuple(p.encode("utf-16-le") for p in self.prefixes)
+
+    @property
+    def window(self) -> int:
+        """Bytes a key and its context can span: what overlapping chunks must share."""
+        return LOOKBEHIND + max(len(p) for p in self.prefixes) + self.max_length + 2
+
+
+@dataclass(frozen=True)
+class KeyHit:
+    """One key found at a byte offset. Holds the key itself, so it never leaves the core:
+    callers turn it into a fingerprint and a redacted form straight away."""
+
+    start: int
+    end: int
+    prefix: str
+    key: str = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return fingerprint(self.key)
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.key, self.prefix)
+
+
+def fingerprint(key: str) -> str:
+    """Hex sha256 of the full key: how a secret is identified everywhere without storing it."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def detect_secrets_hash(key: str) -> str:
+    """Hex sha1 of the key, the form detect-secrets stores in `.secrets.baseline`."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()  # noqa: S324 - format compatibility
+
+
+def redact(key: str, prefix: str | None = None) -> str:
+    """Prefix plus the first and last four characters of the random part.
+
+    Eight characters of a 20+ character random part leave well over 70 bits unknown, and
+    match what the vendor's accounts page shows, so a person can recognise the key.
+    """
+    if prefix is None:
+        prefix = next((p for p in DEFAULT_PREFIXES if key.startswith(p)), "")
+    body = key[len(prefix) :]
+    if len(body) <= 8:
+        return prefix + "…"
+    return f"{prefix}{body[:4]}…{body[-4:]}"
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character of `text`, as a measure of how random it looks."""
+    if not text:
+        return 0.0
+    length = len(text)
+    return -sum((n / length) * math.log2(n / length) for n in Counter(text).values())
+
+
+def _character_classes(text: str) -> int:
+    return (
+        any(c.islower() for c in text)
+        + any(c.isupper() for c in text)
+        + any(c.isdigit() for c in text)
+    )
+
+
+def _is_wordlike(body: str) -> bool:
+    """True for identifiers and placeholders built from words: `settings_for_backend`,
+    `YOUR_API_KEY_HERE`, `yourApiKeyGoesHere`."""
+    segments = [s for s in _SEGMENT_SPLIT.split(body) if s]
+    if len(segments) >= 2:
+        return all(_WORD_SEGMENT.fullmatch(s) for s in segments)
+    if not segments or not _CAMEL_PHRASE.fullmatch(segments[0]):
+        return False
+    words = _CAMEL_WORD.findall(segments[0])
+    return all(
+        w.lower() in ("a", "i") if len(w) == 1 else any(c in "aeiouy" for c in w.lower())
+        for w in words
+    )
+
+
+def _is_sequential(body: str) -> bool:
+    """True for runs such as `abcdefgh…`, `123456789…` or `zyxw…` (keyboard-free filler)."""
+    steps = sum(1 for a, b in zip(body, body[1:]) if abs(ord(b) - ord(a)) == 1)
+    return steps * 2 >= len(body) - 1
+
+
+def _is_periodic(body: str) -> bool:
+    """True when the body repeats a short unit at least three times (`xyz123xyz123…`)."""
+    for period in range(1, len(body) // 3 + 1):
+        if all(body[i] == body[i - period] for i in range(period, len(body))):
+            return True
+    return False
+
+
+def rejection_reason(body: str, spec: KeySpec) -> str | None:
+    """Why the random part `body` is not a key, or None when it is one.
+
+    The reason is for explanations and tests; it never contains the body itself.
+    """
+    if len(body) < spec.min_length:
+        return "too short"
+    if len(body) > spec.max_length:
+        return "too long"
+    if _character_classes(body) < 2:
+        return "a single character class (lower, upper or digits only)"
+    if _is_wordlike(body):
+        return "made of words: an identifier or a placeholder"
+    if shannon_entropy(body) < MIN_ENTROPY_BITS:
+        return "low entropy: repeated filler"
+    if _is_sequential(body):
+        return "sequential filler"
+    if _is_periodic(body):
+        return "a repeated pattern"
+    return None
+
+
+def _glued(data: bytes, start: int) -> bool:
+    """True when the prefix at `start` continues a word (`breakfast_prod_…`).
+
+    A letter or digit that ends an escape sequence is not glue: `\\nfast_prod_…` inside a
+    JSON string, `%3Dfast_prod_…` in a URL-encoded value, `\\u003dfast_prod_…`.
+    """
+    if start == 0:
+        return False
+    before = data[start - 1]
+    if before not in _WORD_CHARS:
+        return False
+    if start >= 2 and data[start - 2] == 0x5C and before in _SINGLE_ESCAPES:  # \n, \t
+        return False
+    if start >= 3 and data[start - 3] == 0x25 and _all_hex(data[start - 2 : start]):  # %3D
+        return False
+    if (
+        start >= 4
+        and data[start - 4 : start - 2] in (b"\\x", b"\\X")
+        and _all_hex(data[start - 2 : start])
+    ):
+        return False
+    return (
+        start < 6
+        or data[start - 6 : start - 4] not in (b"\\u", b"\\U")
+        or not _all_hex(data[start - 4 : start])
+    )
+
+
+def _all_hex(chunk: bytes) -> bool:
+    return all(b in _HEX for b in chunk)
+
+
+def find_keys(data: bytes, spec: KeySpec, start: int = 0, stop: int | None = None) -> Iterator[KeyHit]:
+    """Every key whose prefix begins in `data[start:stop]`, in order.
+
+    Offsets are into `data`. `data` may extend past `stop` (and before `start`) to give the
+    context needed to judge a key near the edge; callers scanning in chunks rely on that.
+    """
+    stop = len(data) if stop is None else stop
+    for match in spec.pattern.finditer(data, start):
+        key_start = match.start()
+        if key_start >= stop:
+            break
+        if _glued(data, key_start):
+            continue
+        body = match.group(2).decode("ascii")
+        if rejection_reason(body, spec) is not None:
+            continue
+        prefix = match.group(1).decode("ascii")
+        yield KeyHit(key_start, match.end(), prefix, prefix + body)
+
+
+def find_keys_in_text(text: str, spec: KeySpec) -> Iterator[KeyHit]:
+    """`find_keys` for a line of text (the detect-secrets route). Offsets are into the
+    UTF-8 encoding of `text`."""
+    return find_keys(text.encode("utf-8", "surrogateescape"), spec)
+
+
+def is_key(candidate: str, spec: KeySpec | None = None) -> bool:
+    """True when `candidate` on its own is exactly one key."""
+    spec = spec or KeySpec()
+    hits = list(find_keys(candidate.encode("utf-8", "surrogateescape"), spec))
+    return len(hits) == 1 and hits[0].key == candidate
+
+
+def could_contain_key(data: bytes, spec: KeySpec) -> bool:
+    """Cheap pre-filter: a literal search for any prefix (plain or as UTF-16)."""
+    return any(p in data for p in spec.prefix_bytes) or any(m in data for m in spec.utf16_markers)
+
+
+_ANY_CANDIDATE = re.compile(r"([A-Za-z][A-Za-z0-9]*_(?:prod|test|stage|staging|dev)_)([A-Za-z0-9_\-]{8,})")
+
+
+def scrub(text: str) -> str:
+    """Mask anything key-shaped in a message before it is shown or logged.
+
+    Wider than `find_keys` on purpose: an error message is no place to decide whether a
+    string is really a key.
+    """
+    return _ANY_CANDIDATE.sub(lambda m: redact(m.group(0), m.group(1)), text)
+
+
+def generate_key(prefix: str = DEFAULT_PREFIXES[0], length: int = 32) -> str:
+    """A fresh random key of the documented shape, for demos and tests.
+
+    Keys are made at run time so that no realistic key is ever committed.
+    """
+    import secrets
+    import string
+
+    alphabet = string.ascii_letters + string.digits
+    spec = KeySpec(prefixes=(prefix,))
+    while True:
+        key = prefix + "".join(secrets.choice(alphabet) for _ in range(length))
+        if is_key(key, spec):
+            return key

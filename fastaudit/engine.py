@@ -1,0 +1,225 @@
+"""fastaudit's own scanning engine: a stream of bytes in, findings out.
+
+Speed comes from doing as little as possible in Python: a literal `in` test (C speed)
+rejects almost every file before any regular expression runs. Memory stays bounded because
+a large input arrives as chunks that overlap by just enough bytes for a key and its
+context, so a key on a chunk boundary is seen whole exactly once. Work is linear in the
+input: no backtracking pattern, and line numbers come from one running newline count.
+
+This module is pure: it never opens a file. Sources hand it bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from fastaudit.detect import LOOKBEHIND, KeyHit, KeySpec, detect_secrets_hash, find_keys
+from fastaudit.findings import RULES, Finding
+
+# Chunk size for inputs too large to take in one piece. Large enough that per-chunk
+# overhead vanishes, small enough that a 10 GB blob costs a few tens of MB of memory.
+CHUNK_SIZE = 8 * 1024 * 1024
+
+# How far to look either side of a key for an allow comment on the same line. Bounded so
+# that a 100 MB minified line costs the same per key as a short one.
+LINE_CONTEXT = 64 * 1024
+
+URL_WINDOW = 300
+_HTTP_URL = re.compile(
+    rb"(?i)(?<![a-z0-9+.-])http://((?:[a-z0-9-]+\.)*tools\.fast)(?![a-z0-9-]|\.[a-z0-9])"
+)
+
+ALLOW_MARKERS = (b"fastaudit: allow", b"pragma: allowlist secret", b"pragma: whitelist secret")
+ALLOW_NEXT_LINE_MARKERS = (b"fastaudit: allow-next-line", b"pragma: allowlist nextline secret")
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass
+class EngineStats:
+    """Counts a run reports so users can see what was (not) looked at."""
+
+    suppressed_inline: int = 0
+
+
+def _decode_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield the chunks unchanged, or re-encoded as UTF-8 when the input starts with a
+    UTF-16/32 byte order mark, so the byte-level patterns see the text."""
+    iterator = iter(chunks)
+    first = next(iterator, b"")
+    encoding = next((enc for bom, enc in _BOMS if first.startswith(bom)), None)
+    if encoding is None:
+        yield first
+        yield from iterator
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    yield decoder.decode(first).encode("utf-8")
+    for chunk in iterator:
+        yield decoder.decode(chunk).encode("utf-8")
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _line_bounds(buf: bytes, start: int, end: int) -> tuple[int, int]:
+    line_start = buf.rfind(b"\n", max(0, start - LINE_CONTEXT), start) + 1
+    line_end = buf.find(b"\n", end, end + LINE_CONTEXT)
+    return line_start, (len(buf) if line_end < 0 else line_end)
+
+
+def _suppressed(buf: bytes, start: int, end: int) -> bool:
+    """An allow comment on the key's line, or an allow-next-line comment on the line before."""
+    line_start, line_end = _line_bounds(buf, start, end)
+    line = buf[line_start:line_end]
+    if any(marker in line for marker in ALLOW_MARKERS):
+        return True
+    if line_start == 0:
+        return False
+    prev_start = buf.rfind(b"\n", max(0, line_start - 1 - LINE_CONTEXT), line_start - 1) + 1
+    previous = buf[prev_start : line_start - 1]
+    return any(marker in previous for marker in ALLOW_NEXT_LINE_MARKERS)
+
+
+def _wide_hits(buf: bytes, spec: KeySpec, own_start: int, own_end: int) -> Iterator[KeyHit]:
+    """Keys stored as UTF-16 without a byte order mark (wide strings in binaries).
+
+    Every other byte of such text is the ASCII character, so a strided slice is a narrow
+    view whose offsets map straight back (offset * 2 + parity).
+    """
+    seen: set[int] = set()
+    for marker in spec.utf16_markers:
+        for big_endian in (False, True):
+            needle = (b"\x00" + marker[:-1]) if big_endian else marker
+            pos = buf.find(needle)
+            while pos >= 0:
+                parity = (pos + 1) % 2 if big_endian else pos % 2
+                if parity not in seen:
+                    seen.add(parity)
+                    narrow = buf[parity::2]
+                    lo = max(0, (own_start - parity + 1) // 2)
+                    hi = max(0, (own_end - parity + 1) // 2)
+                    for hit in find_keys(narrow, spec, lo, hi):
+                        raw = parity + 2 * hit.start
+                        zeros = buf[raw + (-1 if big_endian else 1) : parity + 2 * hit.end : 2]
+                        if big_endian and raw == 0:
+                            continue
+                        if zeros.strip(b"\x00"):
+                            continue  # not ASCII-in-UTF-16 after all
+                        yield KeyHit(raw, parity + 2 * hit.end, hit.prefix, hit.key)
+                pos = buf.find(needle, pos + 1)
+                if len(seen) == 2:
+                    return
+
+
+def scan_chunks(
+    chunks: Iterable[bytes],
+    path: str,
+    spec: KeySpec,
+    *,
+    source: str = "worktree",
+    rule_id: str = "FAST001",
+    stats: EngineStats | None = None,
+) -> Iterator[Finding]:
+    """Findings in a byte stream, in order. `chunks` may be one piece or many."""
+    overlap = max(spec.window, URL_WINDOW) + LOOKBEHIND
+    stats = stats if stats is not None else EngineStats()
+    buf = b""
+    base = 0  # absolute offset of buf[0]
+    own_start = 0  # absolute offset from which matches belong to the current buffer
+    newlines = 0  # newlines in [0, counted)
+    counted = 0
+    iterator = iter(_decode_bom(chunks))
+    pending = next(iterator, None)
+    while pending is not None:
+        chunk, pending = pending, next(iterator, None)
+        buf = buf + chunk if buf else chunk
+        final = pending is None
+        own_end = base + len(buf) if final else base + len(buf) - overlap + LOOKBEHIND
+        if own_end > own_start:
+            lo, hi = own_start - base, own_end - base
+            events: list[tuple[int, int, Finding]] = []
+            for hit in _iter_key_hits(buf, spec, lo, hi):
+                if _suppressed(buf, hit.start, hit.end):
+                    stats.suppressed_inline += 1
+                    continue
+                events.append((hit.start, hit.end, _key_finding(hit, path, rule_id, source)))
+            events.extend(_url_events(buf, path, source, lo, hi))
+            events.sort(key=lambda e: e[0])
+            for start, _end, finding in events:
+                newlines += buf.count(b"\n", counted - base, start)
+                counted = base + start
+                line_start = buf.rfind(b"\n", max(0, start - LINE_CONTEXT), start) + 1
+                yield finding.with_changes(line=newlines + 1, column=start - line_start + 1)
+            own_start = own_end
+        if final:
+            break
+        keep = buf[-overlap:]
+        new_base = base + len(buf) - len(keep)
+        newlines += buf.count(b"\n", counted - base, new_base - base)
+        counted = new_base
+        base, buf = new_base, keep
+
+
+def _iter_key_hits(buf: bytes, spec: KeySpec, lo: int, hi: int) -> Iterator[KeyHit]:
+    if any(p in buf for p in spec.prefix_bytes):
+        yield from find_keys(buf, spec, lo, hi)
+    if b"\x00" in buf and any(m in buf for m in spec.utf16_markers):
+        yield from _wide_hits(buf, spec, lo, hi)
+
+
+def _key_finding(hit: KeyHit, path: str, rule_id: str, source: str) -> Finding:
+    rule = RULES[rule_id]
+    return Finding(
+        rule_id=rule_id,
+        severity=rule.severity,
+        path=path,
+        secret_sha256=hit.sha256,
+        secret_sha1=detect_secrets_hash(hit.key),
+        redacted=hit.redacted,
+        source=source,
+    )
+
+
+def _url_events(
+    buf: bytes, path: str, source: str, lo: int, hi: int
+) -> Iterator[tuple[int, int, Finding]]:
+    if b"://" not in buf or (b"tools.fast" not in buf and b"tools.fast" not in buf.lower()):
+        return
+    rule = RULES["FAST003"]
+    for match in _HTTP_URL.finditer(buf, max(0, lo - LOOKBEHIND)):
+        if match.start() < lo:
+            continue
+        if match.start() >= hi:
+            break
+        if _suppressed(buf, match.start(), match.end()):
+            continue
+        host = match.group(1).decode("ascii").lower()
+        url = f"http://{host}"
+        yield (
+            match.start(),
+            match.end(),
+            # The message (scheme and host only: a query string could hold a key) is also
+            # what identifies this finding in a baseline (see Finding.fingerprint).
+            Finding(
+                rule_id="FAST003",
+                severity=rule.severity,
+                path=path,
+                source=source,
+                message=url,
+                evidence={"url": url},
+            ),
+        )
+
+
+def scan_bytes(
+    data: bytes, path: str, spec: KeySpec, *, source: str = "worktree", rule_id: str = "FAST001"
+) -> list[Finding]:
+    """All findings in an in-memory blob."""
+    return list(scan_chunks((data,), path, spec, source=source, rule_id=rule_id))
+

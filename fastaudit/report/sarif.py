@@ -1,0 +1,138 @@
+"""SARIF 2.1.0, shaped for GitHub code scanning: one rule per fastaudit rule ID with a
+`security-severity`, repository-relative locations, and partial fingerprints that stay
+stable when lines move."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from fastaudit.findings import RULES, Finding, Severity
+from fastaudit.report import Report
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://accounts.tools.fast"
+
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub maps security-severity to critical >= 9.0, high >= 7.0, medium >= 4.0, low > 0.
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def _rule_descriptor(rule_id: str) -> dict[str, Any]:
+    rule = RULES[rule_id]
+    return {
+        "id": rule.id,
+        "name": "".join(c for c in rule.title.title() if c.isalnum()),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description},
+        "help": {
+            "text": rule.remediation,
+            "markdown": f"**{rule.practice.title}.** {rule.remediation}",
+        },
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "tags": ["security", "secrets", f"practice-{int(rule.practice)}"],
+            "precision": "high",
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+        },
+    }
+
+
+def _message(finding: Finding) -> str:
+    parts = [finding.title]
+    if finding.redacted:
+        parts.append(f"({finding.redacted})")
+    if finding.message:
+        parts.append(f"- {finding.message}")
+    if finding.key_name:
+        parts.append(f"- key {finding.key_name!r}")
+    if finding.commit:
+        parts.append(f"- introduced in commit {finding.commit[:12]}")
+    return " ".join(parts)
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index[finding.rule_id],
+        "level": _LEVEL[finding.severity],
+        "message": {"text": _message(finding)},
+    }
+    if finding.path:
+        region: dict[str, Any] = {"startLine": max(1, finding.line or 1)}
+        if finding.column:
+            region["startColumn"] = finding.column
+        result["locations"] = [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "region": region,
+                }
+            }
+        ]
+    identity = finding.fingerprint or ""
+    result["partialFingerprints"] = {
+        "fastaudit/v1": f"{finding.rule_id}:{identity}:{finding.path or ''}"
+    }
+    properties: dict[str, Any] = {"severity": finding.severity.label}
+    for name in ("commit", "author_email", "date", "key_id", "verification", "status"):
+        value = getattr(finding, name)
+        if value is not None:
+            properties[name] = value
+    result["properties"] = properties
+    return result
+
+
+def as_document(report: Report) -> dict[str, Any]:
+    findings = report.sorted_findings()
+    used = sorted({f.rule_id for f in findings}) or []
+    rule_ids = sorted(RULES)
+    rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "fastaudit",
+                "version": report.tool_version,
+                "semanticVersion": report.tool_version,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule_descriptor(r) for r in rule_ids],
+            }
+        },
+        "results": [_result(f, rule_index) for f in findings],
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": w}} for w in report.warnings
+                ],
+            }
+        ],
+        "properties": {"command": report.command, "rulesWithResults": used},
+    }
+    if report.root:
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": _dir_uri(report.root)}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _dir_uri(root: str) -> str:
+    from pathlib import Path
+
+    uri = Path(root).resolve().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def render(report: Report, stream: IO[str]) -> None:
+    json.dump(as_document(report), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -1,0 +1,124 @@
+"""Text for people: one block per secret, the most severe first, then how to fix it.
+
+Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import IO
+
+from fastaudit.findings import RULES, Finding, Severity
+from fastaudit.report import Report
+
+_COLOURS = {
+    Severity.CRITICAL: "\x1b[1;35m",
+    Severity.HIGH: "\x1b[1;31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+
+ALLOW_HELP = (
+    "If this is a false alarm, add the comment `fastaudit: allow` on that line "
+    "(detect-secrets' `pragma: allowlist secret` works too), or accept today's findings "
+    "with `fastaudit baseline > .fastaudit-baseline.json` and pass `--baseline`."
+)
+
+
+def wants_colour(stream: IO[str]) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _Style:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.enabled else text
+
+
+def _location(finding: Finding) -> str:
+    if finding.path is None:
+        return f"key {finding.key_name!r} ({finding.key_id})" if finding.key_id else "-"
+    where = finding.path
+    if finding.line:
+        where += f":{finding.line}"
+        if finding.column:
+            where += f":{finding.column}"
+    if finding.repo:
+        where = f"{finding.repo}: {where}"
+    if finding.commit:
+        where += f"  (commit {finding.commit[:12]}"
+        if finding.author_email:
+            where += f" by {finding.author_email}"
+        if finding.date:
+            where += f", {finding.date[:10]}"
+        where += ", in HEAD)" if finding.in_head else ")"
+    return where
+
+
+def _group(findings: list[Finding]) -> list[list[Finding]]:
+    """One group per secret (same rule and fingerprint): a key on many paths and commits
+    is one thing to fix, with many places to look."""
+    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    order: list[tuple[str, str]] = []
+    for finding in findings:
+        key = (finding.rule_id, finding.secret_sha256 or f"{id(finding)}")
+        if key not in groups:
+            order.append(key)
+        groups[key].append(finding)
+    return [groups[k] for k in order]
+
+
+def render(report: Report, stream: IO[str]) -> None:
+    style = _Style(wants_colour(stream))
+    findings = report.sorted_findings()
+    for warning in report.warnings:
+        stream.write(style(f"warning: {warning}", _DIM) + "\n")
+    if not findings:
+        stream.write(f"fastaudit {report.command}: no findings{_scope(report)}.\n")
+        return
+    for group in _group(findings):
+        first = group[0]
+        label = style(f"{first.severity.label.upper():8}", _COLOURS[first.severity])
+        subject = first.redacted or first.message or first.key_name or ""
+        stream.write(f"{label} {style(first.rule_id, _BOLD)}  {first.title}: {subject}\n")
+        for finding in group:
+            stream.write(f"         {_location(finding)}\n")
+        if first.evidence and first.rule_id != "FAST003":
+            details = ", ".join(f"{k}={v}" for k, v in first.evidence.items())
+            stream.write(style(f"         evidence: {details}", _DIM) + "\n")
+        if first.verification:
+            stream.write(f"         verification: {first.verification}\n")
+    total = len(findings)
+    secrets = len({f.secret_sha256 for f in findings if f.secret_sha256})
+    stream.write(
+        f"\nfastaudit {report.command}: {total} finding{'s' if total != 1 else ''}"
+        + (f" ({secrets} distinct key{'s' if secrets != 1 else ''})" if secrets else "")
+        + f"{_scope(report)}.\n"
+    )
+    stream.write("\nHow to fix:\n")
+    for rule_id in sorted({f.rule_id for f in findings}):
+        stream.write(f"  {rule_id}: {RULES[rule_id].remediation}\n")
+    if any(f.path for f in findings):
+        stream.write(f"  {ALLOW_HELP}\n")
+
+
+def _scope(report: Report) -> str:
+    files = report.stats.get("files_scanned")
+    blobs = report.stats.get("blobs_scanned")
+    if files is not None:
+        return f" in {files} file{'s' if files != 1 else ''}"
+    if blobs is not None:
+        return f" in {blobs} blob{'s' if blobs != 1 else ''}"
+    return ""

@@ -1,0 +1,112 @@
+"""Working-tree and staged scans: sources feed the engine, the baseline filters the result.
+
+This is the glue between `fastaudit.sources` (which own the disk and git) and the pure
+engine; the CLI calls it and renders what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastaudit.baseline import Baseline
+from fastaudit.detect import KeySpec
+from fastaudit.engine import EngineStats, scan_chunks
+from fastaudit.findings import Finding
+from fastaudit.sources.files import FileEntry, Selection, read_chunks
+
+
+@dataclass
+class ScanResult:
+    """Findings plus the counts that tell a reader what was actually covered."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    suppressed_inline: int = 0
+    suppressed_baseline: int = 0
+    skipped_symlinks: int = 0
+    skipped_excluded: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "files_scanned": self.files_scanned,
+            "bytes_scanned": self.bytes_scanned,
+            "suppressed_inline": self.suppressed_inline,
+            "suppressed_baseline": self.suppressed_baseline,
+            "skipped_symlinks": self.skipped_symlinks,
+            "skipped_excluded": self.skipped_excluded,
+        }
+
+
+def _counting(chunks: Iterable[bytes], result: ScanResult) -> Iterable[bytes]:
+    for chunk in chunks:
+        result.bytes_scanned += len(chunk)
+        yield chunk
+
+
+def scan_files(
+    selection: Selection,
+    spec: KeySpec,
+    *,
+    on_file: Callable[[FileEntry], None] | None = None,
+) -> ScanResult:
+    """Scan every selected file; unreadable files become warnings, never a stop."""
+    result = ScanResult(
+        skipped_symlinks=selection.skipped_symlinks,
+        skipped_excluded=selection.skipped_excluded,
+        warnings=list(selection.warnings),
+    )
+    stats = EngineStats()
+    for entry in selection.entries:
+        try:
+            result.findings.extend(
+                scan_chunks(
+                    _counting(read_chunks(entry.abs_path), result), entry.rel_path, spec,
+                    stats=stats,
+                )
+            )
+        except FileNotFoundError:
+            pass  # removed while we were scanning
+        except OSError as exc:
+            result.warnings.append(f"{entry.rel_path}: cannot read: {exc.strerror or exc}")
+            continue
+        result.files_scanned += 1
+        if on_file is not None:
+            on_file(entry)
+    result.suppressed_inline = stats.suppressed_inline
+    return result
+
+
+def scan_blobs(blobs: Iterable[tuple[str, bytes]], spec: KeySpec, source: str) -> ScanResult:
+    """Scan in-memory blobs (the index), named by path."""
+    result = ScanResult()
+    stats = EngineStats()
+    for path, data in blobs:
+        result.files_scanned += 1
+        result.bytes_scanned += len(data)
+        result.findings.extend(scan_chunks((data,), path, spec, source=source, stats=stats))
+    result.suppressed_inline = stats.suppressed_inline
+    return result
+
+
+def apply_baseline(result: ScanResult, baseline: Baseline | None) -> ScanResult:
+    """Drop findings the baseline accepts, counting them so the report can say so."""
+    if baseline is None:
+        return result
+    kept = [f for f in result.findings if not baseline.covers(f)]
+    result.suppressed_baseline += len(result.findings) - len(kept)
+    result.findings = kept
+    return result
+
+
+def staged_root(cwd: Path) -> Path:
+    from fastaudit.errors import InputError
+    from fastaudit.sources.gitproc import toplevel
+
+    top = toplevel(cwd)
+    if top is None:
+        raise InputError(f"{cwd} is not inside a git work tree (--staged needs one)")
+    return top

@@ -1,0 +1,169 @@
+"""Working-tree files: which to scan, and their bytes in bounded chunks.
+
+In a git work tree we scan what git would commit (tracked files plus untracked files that
+are not ignored), because that is what can leak; `all_files` widens it to everything.
+Symlinks are never followed: a link inside the root points at a file that is scanned in
+its own right, and one pointing outside the root must not drag outside files into a
+report about this tree.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastaudit.errors import InputError
+from fastaudit.sources.gitproc import run_git, toplevel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+CHUNK_SIZE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file to scan: where to open it, and how to name it in reports."""
+
+    abs_path: str
+    rel_path: str
+
+
+@dataclass
+class Selection:
+    """The files chosen for a scan, the root their names are relative to, and why some
+    were passed over."""
+
+    root: Path
+    entries: list[FileEntry] = field(default_factory=list)
+    skipped_symlinks: int = 0
+    skipped_excluded: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def report_root(paths: Sequence[Path]) -> Path:
+    """The directory report paths are relative to: the git work tree when there is one
+    (so SARIF locations match the repository), else the one directory scanned, else cwd."""
+    if not paths:
+        paths = [Path.cwd()]
+    first = paths[0].resolve()
+    top = toplevel(first)
+    if top is not None and all(_inside(p.resolve(), top) for p in paths):
+        return top
+    if len(paths) == 1 and first.is_dir():
+        return first
+    return Path.cwd().resolve()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def relative_name(abs_path: str, root: Path) -> str:
+    """`/`-separated path relative to `root`, or the absolute path when outside it."""
+    rel = os.path.relpath(abs_path, root)
+    if rel.startswith(".."):
+        rel = abs_path
+    return rel.replace(os.sep, "/")
+
+
+def select(
+    paths: Sequence[Path],
+    *,
+    all_files: bool = False,
+    exclude: Callable[[str], bool] | None = None,
+    explicit_files: bool = False,
+) -> Selection:
+    """Choose the files under `paths`.
+
+    `explicit_files` (the pre-commit hook) scans exactly the files named, nothing else.
+    """
+    root = report_root(paths)
+    selection = Selection(root=root)
+    seen: set[str] = set()
+    for path in paths or [Path.cwd()]:
+        if not path.exists() and not path.is_symlink():
+            if explicit_files:
+                continue  # deleted in this commit: nothing to scan
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir() and not path.is_symlink():
+            candidates = _directory_files(path.resolve(), all_files, selection)
+        else:
+            candidates = iter([str(path.absolute())])
+        for abs_path in candidates:
+            if abs_path in seen:
+                continue
+            seen.add(abs_path)
+            try:
+                mode = os.lstat(abs_path).st_mode
+            except FileNotFoundError:
+                continue  # tracked but deleted in the work tree
+            except OSError as exc:
+                selection.warnings.append(f"{abs_path}: cannot stat: {exc.strerror}")
+                continue
+            if stat.S_ISLNK(mode):
+                selection.skipped_symlinks += 1
+                continue
+            if not stat.S_ISREG(mode):
+                continue  # directories (submodules), fifos, devices
+            rel = relative_name(abs_path, root)
+            if exclude is not None and exclude(rel):
+                selection.skipped_excluded += 1
+                continue
+            selection.entries.append(FileEntry(abs_path, rel))
+    return selection
+
+
+def _directory_files(directory: Path, all_files: bool, selection: Selection) -> Iterator[str]:
+    top = None if all_files else toplevel(directory)
+    if top is None:
+        yield from _walk(directory)
+        return
+    out = run_git(
+        ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(directory)],
+        top,
+    )
+    for name in out.split(b"\0"):
+        if name:
+            yield os.path.join(str(top), os.fsdecode(name))
+
+
+def _walk(directory: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            yield os.path.join(dirpath, name)
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                yield full  # counted as a skipped symlink by the caller
+
+
+def read_chunks(abs_path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """The file's bytes: one piece when small, bounded chunks when large."""
+    with open(abs_path, "rb", buffering=0) as handle:
+        while True:
+            chunk = handle.read(chunk_size)
+            if not chunk:
+                return
+            yield chunk
+            if len(chunk) < chunk_size:
+                return
+
+
+def exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
+    """A predicate for gitignore-style `exclude` globs, or None when there are none."""
+    if not patterns:
+        return None
+    import pathspec  # lazy: only runs that configure excludes pay for it
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    return spec.match_file  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Package data: reports/templates (see pyproject.toml package-dir)."""

@@ -1,0 +1,1 @@
+"""Package data: schemas (see pyproject.toml package-dir)."""
