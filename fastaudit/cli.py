@@ -124,8 +124,12 @@ def _load_baseline(path: Path | None) -> Any:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--all-files", is_flag=True, help="Scan ignored files too, not only what git would commit.")
-@click.option("--staged", is_flag=True, help="Scan the staged content (the index) instead of files.")
+@click.option(
+    "--all-files", is_flag=True, help="Scan ignored files too, not only what git would commit."
+)
+@click.option(
+    "--staged", is_flag=True, help="Scan the staged content (the index) instead of files."
+)
 @_common_options
 def scan(
     paths: tuple[Path, ...],
@@ -245,6 +249,35 @@ def baseline_command(
     return 0
 
 
+@cli.command("portable-ds-baseline")
+@click.argument("baseline_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def portable_ds_baseline(baseline_file: Path) -> int:
+    """Make a detect-secrets baseline's plugin paths repository-relative (portable)."""
+    import json
+
+    from fastaudit.ds_plugin import portable_plugin_paths
+    from fastaudit.errors import InputError
+    from fastaudit.output import atomic_text_file
+    from fastaudit.sources.files import report_root
+
+    try:
+        document = json.loads(baseline_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read detect-secrets baseline {baseline_file}: {exc}") from None
+    if not isinstance(document, dict) or "plugins_used" not in document:
+        raise InputError(f"{baseline_file} is not a detect-secrets baseline")
+    changed = portable_plugin_paths(document, str(report_root([baseline_file.resolve().parent])))
+    if changed:
+        with atomic_text_file(baseline_file) as stream:
+            json.dump(document, stream, indent=2)
+            stream.write("\n")
+    for path in changed:
+        click.echo(f"fastaudit: plugin path now {path}", err=True)
+    if not changed:
+        click.echo("fastaudit: no absolute plugin paths inside the repository", err=True)
+    return 0
+
+
 @cli.command()
 @click.option(
     "--keep",
@@ -283,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+    except Exception as exc:
         from fastaudit.detect import scrub
 
         message = scrub(str(exc)).splitlines()[0] if str(exc) else ""

@@ -57,12 +57,12 @@ def build(path: Path) -> DemoRepo:
     run_git(["init", "-q", "-b", "main"], path)
     (path / "README.md").write_text(
         "# Example service\n\nSet `FAST_API_KEY` (it looks like `fast_prod_your_key_here`).\n"
-        "```\ncurl -H \"X-Fast-Api-Key: fast_prod_...\" https://api.tools.fast/convert\n```\n",
+        '```\ncurl -H "X-Fast-Api-Key: fast_prod_..." https://api.tools.fast/convert\n```\n',
         encoding="utf-8",
     )
     (path / "app").mkdir()
     (path / "app" / "client.py").write_text(
-        "import os\n\nAPI = 'http://api.tools.fast/convert'  # should be https\n"
+        "import os\n\nAPI = 'http://api.tools.fast/convert'  # should be https\n"  # fastaudit: allow
         "KEY = os.environ['FAST_API_KEY']\n",
         encoding="utf-8",
     )
@@ -75,9 +75,7 @@ def build(path: Path) -> DemoRepo:
     (path / "config" / "production.env").write_text(
         "FAST_API_KEY=${FAST_API_KEY}\nLOG_LEVEL=info\n", encoding="utf-8"
     )
-    (path / "config" / "staging.env").write_text(
-        f"FAST_API_KEY={staging_key}\n", encoding="utf-8"
-    )
+    (path / "config" / "staging.env").write_text(f"FAST_API_KEY={staging_key}\n", encoding="utf-8")
     (path / "config" / "production.json").write_text(
         f'{{"tools_fast": {{"api_key": "{staging_key}"}}}}\n', encoding="utf-8"
     )

@@ -13,6 +13,7 @@ use character classes, entropy and shape, never a list of known examples.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from collections import Counter
@@ -123,7 +124,7 @@ def fingerprint(key: str) -> str:
 
 def detect_secrets_hash(key: str) -> str:
     """Hex sha1 of the key, the form detect-secrets stores in `.secrets.baseline`."""
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()  # noqa: S324 - format compatibility
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
 def redact(key: str, prefix: str | None = None) -> str:
@@ -173,7 +174,7 @@ def _is_wordlike(body: str) -> bool:
 
 def _is_sequential(body: str) -> bool:
     """True for runs such as `abcdefgh…`, `123456789…` or `zyxw…` (keyboard-free filler)."""
-    steps = sum(1 for a, b in zip(body, body[1:]) if abs(ord(b) - ord(a)) == 1)
+    steps = sum(1 for a, b in itertools.pairwise(body) if abs(ord(b) - ord(a)) == 1)
     return steps * 2 >= len(body) - 1
 
 
@@ -239,7 +240,9 @@ def _all_hex(chunk: bytes) -> bool:
     return all(b in _HEX for b in chunk)
 
 
-def find_keys(data: bytes, spec: KeySpec, start: int = 0, stop: int | None = None) -> Iterator[KeyHit]:
+def find_keys(
+    data: bytes, spec: KeySpec, start: int = 0, stop: int | None = None
+) -> Iterator[KeyHit]:
     """Every key whose prefix begins in `data[start:stop]`, in order.
 
     Offsets are into `data`. `data` may extend past `stop` (and before `start`) to give the
@@ -277,7 +280,9 @@ def could_contain_key(data: bytes, spec: KeySpec) -> bool:
     return any(p in data for p in spec.prefix_bytes) or any(m in data for m in spec.utf16_markers)
 
 
-_ANY_CANDIDATE = re.compile(r"([A-Za-z][A-Za-z0-9]*_(?:prod|test|stage|staging|dev)_)([A-Za-z0-9_\-]{8,})")
+_ANY_CANDIDATE = re.compile(
+    r"([A-Za-z][A-Za-z0-9]*_(?:prod|test|stage|staging|dev)_)([A-Za-z0-9_\-]{8,})"
+)
 
 
 def scrub(text: str) -> str:

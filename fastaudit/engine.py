@@ -222,4 +222,3 @@ def scan_bytes(
 ) -> list[Finding]:
     """All findings in an in-memory blob."""
     return list(scan_chunks((data,), path, spec, source=source, rule_id=rule_id))
-

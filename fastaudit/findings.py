@@ -152,8 +152,7 @@ RULES: Mapping[str, Rule] = _rules(
         Severity.MEDIUM,
         "IP allowlist entry admits too much",
         "An allowlist entry covers all or a very wide range of addresses.",
-        "Replace the entry with the exact addresses or the narrowest CIDR ranges of your "
-        "servers.",
+        "Replace the entry with the exact addresses or the narrowest CIDR ranges of your servers.",
     ),
     Rule(
         "FAST103",

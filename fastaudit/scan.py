@@ -64,7 +64,9 @@ def scan_files(
         try:
             result.findings.extend(
                 scan_chunks(
-                    _counting(read_chunks(entry.abs_path), result), entry.rel_path, spec,
+                    _counting(read_chunks(entry.abs_path), result),
+                    entry.rel_path,
+                    spec,
                     stats=stats,
                 )
             )

@@ -166,4 +166,4 @@ def exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
     import pathspec  # lazy: only runs that configure excludes pay for it
 
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    return spec.match_file  # type: ignore[no-any-return]
+    return spec.match_file

@@ -27,8 +27,7 @@ def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
             cwd=cwd,
             env=git_env(),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             check=False,
         )
     except FileNotFoundError:
