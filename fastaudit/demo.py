@@ -62,7 +62,8 @@ def build(path: Path) -> DemoRepo:
     )
     (path / "app").mkdir()
     (path / "app" / "client.py").write_text(
-        "import os\n\nAPI = 'http://api.tools.fast/convert'  # should be https\n"  # fastaudit: allow
+        # The planted FAST003 finding.
+        "import os\n\nAPI = 'http://api.tools.fast/convert'\n"  # fastaudit: allow
         "KEY = os.environ['FAST_API_KEY']\n",
         encoding="utf-8",
     )

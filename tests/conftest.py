@@ -49,9 +49,12 @@ def _no_network_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost"):
-            if self.family in (socket.AF_INET, socket.AF_INET6):
-                raise OSError(f"test tried to reach {host}: network is fenced off")
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "::1", "localhost")
+            and self.family in (socket.AF_INET, socket.AF_INET6)
+        ):
+            raise OSError(f"test tried to reach {host}: network is fenced off")
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)

@@ -21,7 +21,7 @@ from fastaudit.detect import (
 
 SPEC = KeySpec()
 # A fixed-shape body built at run time: mixed case and digits, no words, no runs.
-BODY = "".join(a + b + c for a, b, c in zip("qWeRtZuIoP", "7392018465", "mXnBvCkJhG"))
+BODY = "".join(a + b + c for a, b, c in zip("qWeRtZuIoP", "7392018465", "mXnBvCkJhG", strict=False))
 
 
 def verdict(text: str, spec: KeySpec = SPEC) -> list[str]:
@@ -129,8 +129,8 @@ def test_random_keys_are_accepted() -> None:
 _KEY_CHARS = string.ascii_letters + string.digits + "_-"
 # Surrounding text: anything, but the character touching the key must not extend it.
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r"), max_size=80)
-_left_edge = st.sampled_from(list(" \t\n\"'=:;,({[<>/|") + ["\\n", "%3D"])
-_right_edge = st.sampled_from(list(" \t\n\"'=:;,)}]<>/|.") + ["\\n", "%22"])
+_left_edge = st.sampled_from([*list(" \t\n\"'=:;,({[<>/|"), "\\n", "%3D"])
+_right_edge = st.sampled_from([*list(" \t\n\"'=:;,)}]<>/|."), "\\n", "%22"])
 
 
 def real_keys() -> st.SearchStrategy[str]:
