@@ -1,0 +1,162 @@
+"""The detect-secrets plugin with the real detect-secrets: same verdicts as fastaudit's
+engine, a baseline entry, and the portable baseline path."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+from fastaudit.detect import detect_secrets_hash, generate_key
+
+from .conftest import REPO_ROOT, Repo
+
+PLUGIN = REPO_ROOT / "plugins" / "fast_api_key.py"
+BIN = Path(sys.executable).parent
+SECRET_TYPE = "Tools.FAST API Key"
+
+
+def detect_secrets(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "detect-secrets"), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def _corpus(rng: random.Random) -> list[str]:
+    """Candidates on both sides of the line: real keys in many contexts, and near misses."""
+    body = lambda n: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(n))  # noqa: E731
+    lines = []
+    for _ in range(60):
+        key = generate_key(length=rng.randint(20, 64))
+        template = rng.choice(
+            [
+                "API_KEY = '{}'",
+                'curl -H "X-Fast-Api-Key: {}" https://api.tools.fast/convert',
+                '{{"token": "{}"}}',
+                "export FAST_API_KEY={}",
+                '  -Headers @{{ "X-Fast-Api-Key" = "{}" }}',
+                "url = 'https://x/?q=a%3D{}'",
+                'msg = "line\\n{}"',
+            ]
+        )
+        lines.append(template.format(key))
+    near_misses = [
+        "fast_prod_...",
+        "fast_prod_your_key_here",
+        "fast_prod_YOUR_API_KEY_GOES_HERE_123",
+        "fast_prod_<key>",
+        "fast_prod_${FAST_API_KEY}",
+        "fast_prod_{{ key }}",
+        "fast_prod_settings_for_backend_service",
+        "fast_prod_" + "x" * 32,
+        "fast_prod_" + "1234567890" * 3,
+        "fast_prod_" + string.ascii_lowercase,
+        "breakfast_prod_" + body(30),
+        "fast_prod_" + body(19),
+        "fast_prod_" + body(70),
+        "fast_prod_" + "aZ9" * 9,
+    ]
+    lines += [f"value = '{m}'" for m in near_misses]
+    rng.shuffle(lines)
+    return lines
+
+
+def test_plugin_and_engine_give_identical_verdicts(repo: Repo, run_cli) -> None:
+    rng = random.Random(20261125)
+    files = {f"corpus_{i}.txt": _corpus(rng) for i in range(3)}
+    for name, lines in files.items():
+        repo.write(name, "\n".join(lines) + "\n")
+    repo.commit()
+
+    ds = detect_secrets("scan", "--plugin", str(PLUGIN), cwd=repo.path)
+    assert ds.returncode == 0, ds.stderr
+    ds_found = {
+        (name, entry["line_number"], entry["hashed_secret"])
+        for name, entries in json.loads(ds.stdout)["results"].items()
+        for entry in entries
+        if entry["type"] == SECRET_TYPE
+    }
+
+    report = run_cli("scan", str(repo.path), "--format", "json").json()
+    assert not {f["rule_id"] for f in report["findings"]} - {"FAST001"}
+    # Each corpus key is unique, so (file, line, hash) names the same candidate on both sides.
+    fa_found = {
+        (f["path"], f["line"], _sha1_of_line_key(files[f["path"]][f["line"] - 1]))
+        for f in report["findings"]
+    }
+    assert len(fa_found) == 3 * 60  # every planted key, no near miss
+    assert ds_found == fa_found
+
+
+def _sha1_of_line_key(line: str) -> str:
+    from fastaudit.detect import KeySpec, find_keys_in_text
+
+    (hit,) = find_keys_in_text(line, KeySpec())
+    return detect_secrets_hash(hit.key)
+
+
+def test_plugin_is_recorded_in_the_baseline_and_blocks_in_the_hook(repo: Repo) -> None:
+    key = generate_key()
+    repo.write("settings.py", f"KEY = '{key}'\n")
+    repo.commit()
+    ds = detect_secrets("scan", "--plugin", str(PLUGIN), cwd=repo.path)
+    baseline = json.loads(ds.stdout)
+    assert {"name": "FastApiKeyDetector", "path": f"file://{PLUGIN}"} in baseline["plugins_used"]
+    assert key not in ds.stdout
+
+    hook = subprocess.run(
+        [str(BIN / "detect-secrets-hook"), "--plugin", str(PLUGIN), "settings.py"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode == 1
+    assert SECRET_TYPE in hook.stdout
+
+
+def test_portable_baseline_survives_a_move_to_another_machine(
+    repo: Repo, tmp_path: Path, run_cli
+) -> None:
+    accepted, fresh = generate_key(), generate_key()
+    (repo.path / "plugins").mkdir()
+    shutil.copy(PLUGIN, repo.path / "plugins" / "fast_api_key.py")
+    repo.write("settings.py", f"KEY = '{accepted}'\n")
+    repo.commit()
+    ds = detect_secrets("scan", "--plugin", "plugins/fast_api_key.py", cwd=repo.path)
+    (repo.path / ".secrets.baseline").write_text(ds.stdout)
+    assert f"file://{repo.path}/plugins/fast_api_key.py" in ds.stdout  # the non-portable form
+
+    fixed = run_cli("portable-ds-baseline", str(repo.path / ".secrets.baseline"))
+    assert fixed.code == 0
+    document = json.loads((repo.path / ".secrets.baseline").read_text())
+    assert {"name": "FastApiKeyDetector", "path": "file://plugins/fast_api_key.py"} in document[
+        "plugins_used"
+    ]
+
+    # "Another machine": the repository at a different absolute path, the old one gone.
+    moved = tmp_path / "elsewhere" / "clone"
+    shutil.copytree(repo.path, moved, symlinks=True)
+    shutil.rmtree(repo.path)
+    (moved / "new.py").write_text(f"NEW = '{fresh}'\n")
+    hook = subprocess.run(
+        [
+            str(BIN / "detect-secrets-hook"),
+            "--baseline",
+            ".secrets.baseline",
+            "settings.py",
+            "new.py",
+        ],
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode == 1, hook.stderr
+    assert "new.py" in hook.stdout
+    assert "settings.py" not in hook.stdout  # accepted by the baseline
+    assert "file://plugins/fast_api_key.py" in (moved / ".secrets.baseline").read_text()

