@@ -186,10 +186,23 @@ def _key_finding(hit: KeyHit, path: str, rule_id: str, source: str) -> Finding:
     )
 
 
+def _may_hold_http_url(buf: bytes) -> bool:
+    """Cheap test before the URL regex: some `://` followed closely by a Tools.FAST host
+    in any letter case. Lower-cases only small windows, never the whole buffer."""
+    if b"tools.fast" in buf:
+        return b"://" in buf
+    pos = buf.find(b"://")
+    while pos >= 0:
+        if b"tools.fast" in buf[pos : pos + URL_WINDOW].lower():
+            return True
+        pos = buf.find(b"://", pos + 3)
+    return False
+
+
 def _url_events(
     buf: bytes, path: str, source: str, lo: int, hi: int
 ) -> Iterator[tuple[int, int, Finding]]:
-    if b"://" not in buf or (b"tools.fast" not in buf and b"tools.fast" not in buf.lower()):
+    if not _may_hold_http_url(buf):
         return
     rule = RULES["FAST003"]
     for match in _HTTP_URL.finditer(buf, max(0, lo - LOOKBEHIND)):

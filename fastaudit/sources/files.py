@@ -150,13 +150,17 @@ def _walk(directory: Path) -> Iterator[str]:
 def read_chunks(abs_path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """The file's bytes: one piece when small, bounded chunks when large."""
     with open(abs_path, "rb", buffering=0) as handle:
+        # Ask for no more than the file holds: a read of `chunk_size` allocates (and faults
+        # in) that much even for a 2 KB file, which dominated small-file scans.
+        want = min(chunk_size, os.fstat(handle.fileno()).st_size + 1)
         while True:
-            chunk = handle.read(chunk_size)
+            chunk = handle.read(want)
             if not chunk:
                 return
             yield chunk
-            if len(chunk) < chunk_size:
+            if len(chunk) < want:
                 return
+            want = chunk_size
 
 
 def exclude_matcher(patterns: Sequence[str]) -> Callable[[str], bool] | None:
