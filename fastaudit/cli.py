@@ -168,6 +168,87 @@ def scan(
 
 
 @cli.command()
+@click.argument(
+    "repo", required=False, type=click.Path(file_okay=False, path_type=Path), default="."
+)
+@click.option(
+    "--all-objects",
+    is_flag=True,
+    help="Also scan objects no ref reaches (deleted branches, amended commits) until gc.",
+)
+@click.option("--since", metavar="REV", help="Only what is not reachable from REV (e.g. main).")
+@click.option(
+    "--branch",
+    metavar="NAME",
+    help="Only what this ref reaches [default: every ref; HEAD when --since is given].",
+)
+@click.option("--no-cache", is_flag=True, help="Read every object, ignoring the scan cache.")
+@_common_options
+def history(
+    repo: Path,
+    all_objects: bool,
+    since: str | None,
+    branch: str | None,
+    no_cache: bool,
+    output_format: str,
+    output: Path | None,
+    baseline: Path | None,
+    fail_on: str | None,
+    config_path: Path | None,
+) -> int:
+    """Every Tools.FAST key ever committed: all refs, every unique blob, read once."""
+    from fastaudit import history as histories
+    from fastaudit.report import Report
+
+    cfg = _load_config(config_path, repo)
+    options = histories.HistoryOptions(
+        all_objects=all_objects, since=since, branch=branch, use_cache=not no_cache
+    )
+    result = _run_history(repo, cfg, options)
+    findings = result.findings
+    base = _load_baseline(baseline)
+    if base is not None:
+        kept = [f for f in findings if not base.covers(f)]
+        result.stats["suppressed_baseline"] = len(findings) - len(kept)
+        findings = kept
+    spec = cfg.key_spec
+    report = Report(
+        command="history",
+        findings=findings,
+        root=str(repo.resolve()),
+        stats=result.stats,
+        warnings=result.warnings,
+        parameters={
+            "prefixes": list(spec.prefixes),
+            "key_length": [spec.min_length, spec.max_length],
+            "all_objects": all_objects,
+            "since": since,
+            "branch": branch,
+            "config": cfg.source,
+        },
+    )
+    _emit(report, output_format, output)
+    return _exit_code(findings, _fail_threshold(fail_on, cfg))
+
+
+def _run_history(repo: Path, cfg: Config, options: Any) -> Any:
+    """A history scan with a progress bar on stderr when it is a terminal."""
+    from fastaudit import history as histories
+    from fastaudit.progress import Progress
+
+    bar = Progress(f"history {repo}", None)
+
+    def on_progress(done: int, nbytes: int, total: int | None) -> None:
+        bar.total = total
+        bar.update(done, nbytes)
+
+    try:
+        return histories.scan_history(repo, cfg.key_spec, options, on_progress=on_progress)
+    finally:
+        bar.close()
+
+
+@cli.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--baseline",

@@ -29,6 +29,10 @@ DEFAULT_MAX_LENGTH = 64
 # 20-character string over even the smallest plausible alphabet (hex) averages ~3.4.
 MIN_ENTROPY_BITS = 2.5
 
+# Bumped whenever a change here could turn a past "no key" verdict into "key": caches of
+# scanned objects made under an older version are then ignored.
+DETECTION_VERSION = 1
+
 # How far before a prefix we may look to decide whether it is glued to a word or preceded
 # by an escape sequence (`\u003d` is the longest escape we recognise: 6 bytes).
 LOOKBEHIND = 6
@@ -82,6 +86,12 @@ class KeySpec:
             re.escape(p.encode("ascii")) for p in sorted(self.prefixes, key=len, reverse=True)
         )
         return re.compile(b"(" + alternatives + b")([A-Za-z0-9_\\-]*)")
+
+    @property
+    def cache_id(self) -> str:
+        """Identifies what this spec accepts, for caches of objects already scanned."""
+        text = f"v{DETECTION_VERSION}|{'|'.join(self.prefixes)}|{self.min_length}|{self.max_length}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @cached_property
     def prefix_bytes(self) -> tuple[bytes, ...]:

@@ -116,9 +116,11 @@ def render(report: Report, stream: IO[str]) -> None:
 
 def _scope(report: Report) -> str:
     files = report.stats.get("files_scanned")
-    blobs = report.stats.get("blobs_scanned")
+    total = report.stats.get("objects_total")
     if files is not None:
         return f" in {files} file{'s' if files != 1 else ''}"
-    if blobs is not None:
-        return f" in {blobs} blob{'s' if blobs != 1 else ''}"
+    if total is not None:
+        cached = report.stats.get("objects_from_cache") or 0
+        note = f", {cached} unchanged since the last scan" if cached else ""
+        return f" in {total} git object{'s' if total != 1 else ''}{note}"
     return ""

@@ -1,0 +1,346 @@
+"""`fastaudit history`: every key ever committed, on every ref, and where it came from.
+
+Each unique object is read once (never a diff per commit): git streams the object
+database, the engine scans the few objects that hold a key prefix, and only for those
+does `git log` work out which commit put them on which path. The same key on many paths
+and commits is one secret with many locations; each location names the earliest commit
+that introduced the key on that path.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastaudit import history_cache
+from fastaudit.detect import KeySpec
+from fastaudit.engine import CHUNK_SIZE, EngineStats, scan_chunks
+from fastaudit.errors import InputError
+from fastaudit.findings import RULES, Finding
+from fastaudit.sources import gitobjects as git
+from fastaudit.sources.gitproc import run_git
+
+COMMIT_MESSAGE = "(commit message)"
+TAG_MESSAGE = "(tag message)"
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    all_objects: bool = False  # also objects no ref reaches (dangling, amended away)
+    since: str | None = None  # only what is not reachable from this revision
+    branch: str | None = None  # only what this ref reaches
+    use_cache: bool = True
+
+
+@dataclass
+class HistoryResult:
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    suppressed_baseline: int = 0
+
+
+@dataclass
+class _ObjectKeys:
+    """The key findings inside one object (blob, commit or tag), location not yet known."""
+
+    kind: str
+    findings: list[Finding]
+
+
+ProgressHook = Callable[[int, int, int | None], None]  # (objects, bytes, total)
+
+
+def _revisions(repo: git.RepoInfo, options: HistoryOptions) -> list[str]:
+    for name in (options.branch, options.since):
+        if name is None:
+            continue
+        out = run_git(
+            ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], repo.git_dir, check=False
+        )
+        if not out.strip():
+            raise InputError(f"{name!r} is not a commit or branch in {repo.path}")
+    if options.branch is None and options.since is None:
+        return ["--all"]
+    revisions = [options.branch or "HEAD"]
+    if options.since:
+        revisions.append(f"^{options.since}")
+    return revisions
+
+
+def scan_history(
+    path: Path,
+    spec: KeySpec,
+    options: HistoryOptions | None = None,
+    *,
+    on_progress: ProgressHook | None = None,
+) -> HistoryResult:
+    """Scan a repository's object database and attribute every key found."""
+    options = options or HistoryOptions()
+    started = time.monotonic()
+    repo = git.inspect(path)
+    result = HistoryResult()
+    revisions = _revisions(repo, options)
+    narrowed = revisions != ["--all"]
+
+    if repo.shallow:
+        boundary = git.shallow_boundary(repo)
+        result.warnings.append(
+            f"shallow clone: history behind {len(boundary)} boundary commit(s) is not in this "
+            "repository and was not scanned (git fetch --unshallow, then scan again)"
+        )
+
+    ids: list[str] | None
+    listing = b""
+    cache = None
+    if narrowed:
+        ids = git.rev_list_objects(repo, revisions)
+        total: int | None = len(ids)
+    else:
+        listing = git.all_object_ids(repo)
+        total = listing.count(b"\n")
+        cache = history_cache.load(repo.common_dir, spec.cache_id) if options.use_cache else None
+        ids = list(dict.fromkeys(cache.new_ids(listing) + cache.hit_ids)) if cache else None
+        if ids is not None:
+            total = len(ids)
+
+    stream_stats = git.StreamStats()
+    objects = _scan_objects(repo, spec, ids, stream_stats, total, on_progress)
+    if stream_stats.truncated:
+        result.warnings.append(f"{stream_stats.truncated}; findings so far are reported")
+    cached_hits = set(cache.hit_ids) if cache else set()
+    missing = [oid for oid in stream_stats.missing if oid not in cached_hits]
+    if missing:
+        result.warnings.append(
+            f"{len(missing)} object(s) missing or unreadable (first: {missing[0]}); "
+            "the repository may be corrupt (git fsck)"
+        )
+    if stream_stats.git_errors:
+        result.warnings.append(
+            f"git could not read some objects ({stream_stats.git_errors[0]}; "
+            f"{len(stream_stats.git_errors)} message(s)); the rest were scanned"
+        )
+    if stream_stats.lfs_pointers:
+        result.warnings.append(
+            f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
+            "outside git history and was not scanned (scan the checked-out files)"
+        )
+
+    cache_path = None
+    clean_read = not (stream_stats.truncated or stream_stats.git_errors or missing)
+    if not narrowed and options.use_cache and clean_read:
+        saved = history_cache.ObjectCache(spec.cache_id, listing, sorted(objects))
+        cache_path = history_cache.save(repo.common_dir, saved)
+
+    head_blobs, submodules = git.head_tree(repo)
+    if submodules:
+        result.warnings.append(
+            f"{len(submodules)} submodule(s) not scanned (their history is another "
+            f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
+        )
+    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result)
+
+    result.stats = {
+        "objects_total": listing.count(b"\n") if listing else total,
+        "objects_scanned": stream_stats.objects,
+        "objects_from_cache": (listing.count(b"\n") - stream_stats.objects) if cache else 0,
+        "blobs_scanned": stream_stats.blobs,
+        "bytes_scanned": stream_stats.bytes,
+        "objects_with_keys": len(objects),
+        "cache": str(cache_path) if cache_path else None,
+        "scope": " ".join(revisions) + (" + unreachable" if options.all_objects else ""),
+        "shallow": repo.shallow,
+        "bare": repo.bare,
+        "seconds": round(time.monotonic() - started, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    return result
+
+
+def _scan_objects(
+    repo: git.RepoInfo,
+    spec: KeySpec,
+    ids: list[str] | None,
+    stats: git.StreamStats,
+    total: int | None,
+    on_progress: ProgressHook | None,
+) -> dict[str, _ObjectKeys]:
+    needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
+    progress = None
+    if on_progress is not None:
+        hook = on_progress
+
+        def progress(s: git.StreamStats) -> None:
+            hook(s.objects, s.bytes, total)
+
+    objects: dict[str, _ObjectKeys] = {}
+    engine_stats = EngineStats()
+    if ids is not None and not ids:
+        return objects
+    for hit in git.stream_objects(repo, needles, ids=ids, stats=stats, on_progress=progress):
+        chunks = (
+            (hit.data,)
+            if hit.data is not None
+            else git.read_object_chunks(repo, hit.oid, CHUNK_SIZE)
+        )
+        found = [
+            f
+            for f in scan_chunks(chunks, "", spec, source="history", stats=engine_stats)
+            if f.secret_sha256 is not None
+        ]
+        if found:
+            objects[hit.oid] = _ObjectKeys(hit.kind, found)
+    if on_progress is not None:
+        on_progress(stats.objects, stats.bytes, total)
+    return objects
+
+
+@dataclass(frozen=True)
+class _Location:
+    oid: str
+    path: str
+    commit: str | None
+    timestamp: int
+    author_email: str | None
+    date: str | None
+    reachable: bool = True
+
+
+def _attribute(
+    repo: git.RepoInfo,
+    objects: dict[str, _ObjectKeys],
+    revisions: Sequence[str],
+    head_blobs: dict[str, list[str]],
+    options: HistoryOptions,
+    result: HistoryResult,
+) -> list[Finding]:
+    """Turn objects-with-keys into findings with commit, path, refs and in_head."""
+    if not objects:
+        return []
+    locations: list[_Location] = []
+    blobs = [oid for oid, o in objects.items() if o.kind == "blob"]
+    for intro in git.introductions(repo, blobs, revisions):
+        locations.append(
+            _Location(
+                intro.oid, intro.path, intro.commit, intro.timestamp, intro.author_email, intro.date
+            )
+        )
+    attributed = {loc.oid for loc in locations}
+    orphans = [oid for oid in blobs if oid not in attributed]
+    if orphans and options.all_objects:
+        dangling = git.unreachable_commits(repo)
+        if dangling:
+            for intro in git.introductions(repo, orphans, [*dangling, "--not", "--all"]):
+                locations.append(
+                    _Location(
+                        intro.oid,
+                        intro.path,
+                        intro.commit,
+                        intro.timestamp,
+                        intro.author_email,
+                        intro.date,
+                        reachable=False,
+                    )
+                )
+        attributed = {loc.oid for loc in locations}
+        for oid in orphans:
+            if oid not in attributed:
+                locations.append(
+                    _Location(
+                        oid, f"(unreachable blob {oid[:12]})", None, 0, None, None, reachable=False
+                    )
+                )
+    skipped = 0 if options.all_objects else len(orphans)
+
+    messages = [oid for oid, o in objects.items() if o.kind in ("commit", "tag")]
+    commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
+    refs_cache: dict[str, list[str]] = {}
+    for oid in messages:
+        kind = objects[oid].kind
+        if kind == "commit":
+            refs = refs_cache.setdefault(oid, git.refs_containing(repo, oid))
+            meta = commit_meta.get(oid, (0, None, None))
+            path = COMMIT_MESSAGE
+        else:
+            refs = git.refs_pointing_at(repo, oid)
+            meta = (0, None, None)
+            path = TAG_MESSAGE
+        if not refs and not options.all_objects:
+            skipped += 1
+            continue
+        locations.append(
+            _Location(
+                oid,
+                path,
+                oid if kind == "commit" else None,
+                meta[0],
+                meta[1],
+                meta[2],
+                reachable=bool(refs),
+            )
+        )
+        if refs:
+            refs_cache[oid] = refs
+    if skipped:
+        result.warnings.append(
+            f"{skipped} object(s) holding a key are not reachable from any ref (deleted "
+            "branch, amended commit); add --all-objects to report them"
+        )
+
+    # The earliest introduction of each secret on each path.
+    secret_blobs: dict[str, set[str]] = defaultdict(set)
+    for oid, obj in objects.items():
+        for finding in obj.findings:
+            assert finding.secret_sha256 is not None
+            secret_blobs[finding.secret_sha256].add(oid)
+    in_head = {s: any(o in head_blobs for o in oids) for s, oids in secret_blobs.items()}
+    boundary = set(git.shallow_boundary(repo)) if repo.shallow else set()
+
+    earliest: dict[tuple[str, str], _Location] = {}
+    for loc in locations:
+        for secret in {f.secret_sha256 for f in objects[loc.oid].findings}:
+            assert secret is not None
+            key = (secret, loc.path)
+            best = earliest.get(key)
+            if best is None or (loc.reachable, -loc.timestamp) > (best.reachable, -best.timestamp):
+                earliest[key] = loc
+
+    findings: list[Finding] = []
+    for (secret, _path), loc in earliest.items():
+        refs = []
+        if loc.commit is not None and loc.reachable:
+            refs = refs_cache.get(loc.commit) or refs_cache.setdefault(
+                loc.commit, git.refs_containing(repo, loc.commit)
+            )
+        rule_id = "FAST001" if in_head[secret] else "FAST002"
+        evidence: dict[str, object] = {"object": loc.oid}
+        if not loc.reachable:
+            evidence["unreachable"] = True
+        if loc.commit in boundary:
+            evidence["shallow_boundary"] = True
+        if in_head[secret]:
+            evidence["head_paths"] = sorted(
+                p for o in secret_blobs[secret] for p in head_blobs.get(o, [])
+            )
+        for occurrence in objects[loc.oid].findings:
+            if occurrence.secret_sha256 != secret:
+                continue
+            findings.append(
+                occurrence.with_changes(
+                    rule_id=rule_id,
+                    severity=RULES[rule_id].severity,
+                    path=loc.path,
+                    source="history",
+                    commit=loc.commit,
+                    author_email=loc.author_email,
+                    date=loc.date,
+                    refs=tuple(refs),
+                    in_head=in_head[secret],
+                    evidence=evidence,
+                )
+            )
+    return findings
