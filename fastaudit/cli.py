@@ -248,6 +248,140 @@ def _run_history(repo: Path, cfg: Config, options: Any) -> Any:
         bar.close()
 
 
+def _as_of(value: str | None) -> Any:
+    from datetime import datetime, timezone
+
+    from fastaudit.inventory import parse_when
+
+    if value is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    return parse_when(value, "--as-of")
+
+
+def _inventory_options(func: F) -> F:
+    options = [
+        click.option(
+            "--inventory",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Key inventory (JSON or CSV; schema: schemas/inventory.schema.json).",
+        ),
+        click.option(
+            "--inventory-url",
+            metavar="URL",
+            help="Fetch the JSON inventory over HTTPS (key from FAST_API_KEY, if set).",
+        ),
+        click.option(
+            "--departures",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Team members who left (CSV name,left_at or JSON), for FAST112.",
+        ),
+        click.option(
+            "--as-of",
+            metavar="DATE",
+            help="Judge ages as of this date (ISO 8601) [default: now, UTC].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load_inventory(inventory: Path | None, inventory_url: str | None, cfg: Config) -> Any:
+    from fastaudit import inventory as inventories
+
+    if inventory is not None and inventory_url is not None:
+        raise click.UsageError("give --inventory or --inventory-url, not both")
+    if inventory is not None:
+        return inventories.load(inventory)
+    if inventory_url is not None:
+        return inventories.load_url(
+            inventory_url, timeout=cfg.http_timeout_seconds, retries=cfg.http_retries
+        )
+    return None
+
+
+def _run_checks(
+    inv: Any, cfg: Config, as_of: Any, departures: Path | None, leaks: list[Finding]
+) -> Any:
+    from fastaudit import checks
+    from fastaudit.inventory import Inventory, load_departures
+
+    context = checks.CheckContext(
+        config=cfg,
+        as_of=as_of,
+        departures=tuple(load_departures(departures)) if departures else (),
+        leaks=tuple(leaks),
+    )
+    return checks.run(inv if inv is not None else Inventory((), "none"), context)
+
+
+def _check_parameters(cfg: Config, as_of: Any, source: str | None) -> dict[str, Any]:
+    return {
+        "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "inventory": source,
+        "thresholds": {
+            "max_age_days": cfg.max_age_days,
+            "rotation_overlap_days": cfg.rotation_overlap_days,
+            "stale_after_days": cfg.stale_after_days,
+            "unused_grace_days": cfg.unused_grace_days,
+            "wide_ipv4_prefix": cfg.wide_ipv4_prefix,
+            "wide_ipv6_prefix": cfg.wide_ipv6_prefix,
+        },
+        "config": cfg.source,
+    }
+
+
+@cli.command()
+@_inventory_options
+@click.option(
+    "--findings",
+    "findings_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON report(s) of scan/history: leaked keys to match against the inventory.",
+)
+@_common_options
+def check(
+    inventory: Path | None,
+    inventory_url: str | None,
+    departures: Path | None,
+    as_of: str | None,
+    findings_files: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    baseline: Path | None,
+    fail_on: str | None,
+    config_path: Path | None,
+) -> int:
+    """Hygiene rules over the key inventory (the vendor's best-practice list)."""
+    from fastaudit import saved
+    from fastaudit.report import Report
+
+    cfg = _load_config(config_path, Path.cwd())
+    inv = _load_inventory(inventory, inventory_url, cfg)
+    if inv is None and not findings_files:
+        raise click.UsageError("give --inventory, --inventory-url or --findings")
+    leaks: list[Finding] = []
+    for path in findings_files:
+        leaks.extend(saved.load(path).findings)
+    when = _as_of(as_of)
+    result = _run_checks(inv, cfg, when, departures, leaks)
+    findings = result.findings
+    base = _load_baseline(baseline)
+    if base is not None:
+        findings = [f for f in findings if not base.covers(f)]
+    report = Report(
+        command="check",
+        findings=findings,
+        stats={"keys_checked": len(inv.keys) if inv else 0, "leaks_given": len(leaks)},
+        parameters=_check_parameters(cfg, when, inv.source if inv else None),
+        passes=result.passes,
+        notes=result.notes,
+    )
+    _emit(report, output_format, output)
+    return _exit_code(findings, _fail_threshold(fail_on, cfg))
+
+
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(

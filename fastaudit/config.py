@@ -40,6 +40,9 @@ class Config:
     wide_ipv4_prefix: int = 24
     wide_ipv6_prefix: int = 32
     production_environments: tuple[str, ...] = ("production", "prod")
+    # Network (inventory URL, verification)
+    http_timeout_seconds: float = 20.0
+    http_retries: int = 3
     # Verification
     verify_cache_hours: float = 24.0
     verify_limit: int = 100

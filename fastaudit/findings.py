@@ -372,3 +372,40 @@ def sort_key(finding: Finding) -> tuple[Any, ...]:
 
 def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
     return [f for f in findings if f.severity >= threshold]
+
+
+@dataclass(frozen=True)
+class Pass:
+    """A key that was checked against a practice and met it, with the reason: a report
+    that shows only failures cannot tell "all good" from "nothing was checked"."""
+
+    practice: Practice
+    key_id: str
+    key_name: str
+    rules: tuple[str, ...]
+    reason: str
+    repo: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "practice": int(self.practice),
+            "practice_title": self.practice.title,
+            "key_id": self.key_id,
+            "key_name": self.key_name,
+            "rules": list(self.rules),
+            "reason": self.reason,
+        }
+        if self.repo is not None:
+            out["repo"] = self.repo
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pass:
+        return cls(
+            practice=Practice(int(data["practice"])),
+            key_id=str(data["key_id"]),
+            key_name=str(data["key_name"]),
+            rules=tuple(data.get("rules", ())),
+            reason=str(data.get("reason", "")),
+            repo=data.get("repo"),
+        )

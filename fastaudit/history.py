@@ -156,9 +156,22 @@ def scan_history(
         "shallow": repo.shallow,
         "bare": repo.bare,
         "seconds": round(time.monotonic() - started, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": _peak_rss_mb(),
     }
     return result
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory. VmHWM belongs to the current address
+    space, whereas ru_maxrss also counts what a parent had mapped when it forked us."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _scan_objects(

@@ -140,3 +140,34 @@ def artifacts_dir() -> Iterator[Path]:
     path = REPO_ROOT / "test-artifacts"
     path.mkdir(exist_ok=True)
     yield path
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> Any:
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture
+def https(test_ca: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A scripted HTTPS server whose CA the client trusts through REQUESTS_CA_BUNDLE."""
+    from tests.servers import ScriptedHTTPS, write_ca_bundle
+
+    server = ScriptedHTTPS(test_ca)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(write_ca_bundle(test_ca, tmp_path)))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def other_https(test_ca: Any) -> Iterator[Any]:
+    """A second host (another port) that must never receive a key."""
+    from tests.servers import ScriptedHTTPS
+
+    server = ScriptedHTTPS(test_ca)
+    yield server
+    server.close()

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import IO, Any
 
 from fastaudit import __version__
-from fastaudit.findings import Finding, Severity, sort_key
+from fastaudit.findings import Finding, Pass, Severity, sort_key
 
 SCHEMA_VERSION = "1.0"
 
@@ -38,6 +38,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     tool_version: str = __version__
+    passes: list[Pass] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=sort_key)

@@ -21,6 +21,8 @@ def as_document(report: Report) -> dict[str, Any]:
         "stats": report.stats,
         "findings": [f.to_dict() for f in report.sorted_findings()],
         "secrets": group_by_secret(report.sorted_findings()),
+        "passes": [p.to_dict() for p in report.passes],
+        "notes": report.notes,
         "warnings": report.warnings,
     }
 

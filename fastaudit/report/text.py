@@ -9,7 +9,7 @@ import os
 from collections import defaultdict
 from typing import IO
 
-from fastaudit.findings import RULES, Finding, Severity
+from fastaudit.findings import RULES, Finding, Practice, Severity
 from fastaudit.report import Report
 
 _COLOURS = {
@@ -85,6 +85,10 @@ def render(report: Report, stream: IO[str]) -> None:
     findings = report.sorted_findings()
     for warning in report.warnings:
         stream.write(style(f"warning: {warning}", _DIM) + "\n")
+    for note in report.notes:
+        stream.write(style(f"note: {note}", _DIM) + "\n")
+    if report.passes:
+        _passes(report, stream)
     if not findings:
         stream.write(f"fastaudit {report.command}: no findings{_scope(report)}.\n")
         return
@@ -93,6 +97,8 @@ def render(report: Report, stream: IO[str]) -> None:
         label = style(f"{first.severity.label.upper():8}", _COLOURS[first.severity])
         subject = first.redacted or first.message or first.key_name or ""
         stream.write(f"{label} {style(first.rule_id, _BOLD)}  {first.title}: {subject}\n")
+        if first.message and first.message != subject:
+            stream.write(f"         {first.message}\n")
         for finding in group:
             stream.write(f"         {_location(finding)}\n")
         if first.evidence and first.rule_id != "FAST003":
@@ -114,7 +120,19 @@ def render(report: Report, stream: IO[str]) -> None:
         stream.write(f"  {ALLOW_HELP}\n")
 
 
+def _passes(report: Report, stream: IO[str]) -> None:
+    """Coverage: how many keys met each practice, so a clean report is not an empty one."""
+    by_practice: dict[int, int] = defaultdict(int)
+    for passed in report.passes:
+        by_practice[int(passed.practice)] += 1
+    summary = ", ".join(f"{Practice(p).title}: {n}" for p, n in sorted(by_practice.items()))
+    stream.write(f"passing checks by practice: {summary}\n\n")
+
+
 def _scope(report: Report) -> str:
+    keys = report.stats.get("keys_checked")
+    if keys is not None:
+        return f" in {keys} inventory key{'s' if keys != 1 else ''}"
     files = report.stats.get("files_scanned")
     total = report.stats.get("objects_total")
     if files is not None:

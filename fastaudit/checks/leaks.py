@@ -1,0 +1,141 @@
+"""Practice 1, "Never commit keys to source control": FAST140, a leaked key that is
+still active. A leak matches an inventory key by the hint the accounts page shows (first
+and/or last characters); a match that is not deleted, or a key the API confirmed live,
+is critical. The checker never needs the key itself: leaks arrive redacted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from fastaudit.checks import CheckContext, CheckResult
+from fastaudit.detect import DEFAULT_PREFIXES
+from fastaudit.findings import ROTATION_TEXT, RULES, Finding, Pass, Practice
+from fastaudit.inventory import Inventory, InventoryKey
+
+ELLIPSIS = "…"
+MIN_HINT_CHARS = 4
+
+
+def _split_redacted(redacted: str, prefixes: tuple[str, ...]) -> tuple[str, str, str] | None:
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if redacted.startswith(prefix) and ELLIPSIS in redacted:
+            head, _, tail = redacted[len(prefix) :].partition(ELLIPSIS)
+            return prefix, head, tail
+    return None
+
+
+def hint_matches(hint: str, redacted: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> bool:
+    """Whether a key hint ("fast_prod_ab12…wxyz", "ab12...", "...wxyz") fits a redacted key.
+
+    Both show only some characters; they match when every character both show agrees and
+    at least `MIN_HINT_CHARS` were compared.
+    """
+    parts = _split_redacted(redacted, prefixes)
+    if parts is None:
+        return False
+    prefix, head, tail = parts
+    text = hint.strip().replace("...", ELLIPSIS)
+    for known in sorted(prefixes, key=len, reverse=True):
+        if text.startswith(known):
+            if known != prefix:
+                return False
+            text = text[len(known) :]
+            break
+    hint_head, sep, hint_tail = text.partition(ELLIPSIS)
+    if not sep:
+        hint_tail = ""
+    compared = 0
+    if hint_head:
+        n = min(len(hint_head), len(head))
+        if hint_head[:n] != head[:n]:
+            return False
+        compared += n
+    if hint_tail:
+        n = min(len(hint_tail), len(tail))
+        if hint_tail[-n:] != tail[-n:]:
+            return False
+        compared += n
+    return compared >= MIN_HINT_CHARS
+
+
+def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    result = CheckResult()
+    prefixes = context.config.key_spec.prefixes
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for leak in context.leaks:
+        if leak.secret_sha256 and leak.redacted and leak.rule_id in ("FAST001", "FAST002"):
+            groups[leak.secret_sha256].append(leak)
+    matched_keys: set[str] = set()
+    for secret, leaks in groups.items():
+        redacted = leaks[0].redacted or ""
+        matches = [
+            k for k in inventory.keys if k.key_hint and hint_matches(k.key_hint, redacted, prefixes)
+        ]
+        live = next((f.verification for f in leaks if f.verification == "live"), None)
+        locations = sorted(
+            {f"{f.repo + ':' if f.repo else ''}{f.path}:{f.line}" for f in leaks if f.path}
+        )
+        active = [k for k in matches if k.active]
+        for key in matches:
+            matched_keys.add(key.id)
+        if active or live:
+            targets: list[InventoryKey | None] = list(active) or [None]
+            for target in targets:
+                why = []
+                if target is not None:
+                    why.append(
+                        f"matches inventory key {target.id} ({target.name}), which is not deleted"
+                    )
+                if live:
+                    why.append("the Tools.FAST API accepted it (verified live)")
+                result.findings.append(
+                    Finding(
+                        rule_id="FAST140",
+                        severity=RULES["FAST140"].severity,
+                        source="inventory" if target is not None else "verify",
+                        secret_sha256=secret,
+                        redacted=redacted,
+                        key_id=target.id if target else None,
+                        key_name=target.name if target else None,
+                        verification=live,
+                        message=f"leaked key {redacted} is still active: {'; '.join(why)}. "
+                        f"Rotate now. {ROTATION_TEXT}",
+                        evidence={
+                            "locations": locations[:20],
+                            "location_count": len(locations),
+                            "key_hint": target.key_hint if target else None,
+                        },
+                    )
+                )
+        elif matches:
+            for key in matches:
+                result.passes.append(
+                    Pass(
+                        Practice.NEVER_COMMIT,
+                        key.id,
+                        key.name,
+                        ("FAST140",),
+                        f"leaked as {redacted} but deleted on {str(key.deleted_at)[:10]}: "
+                        "the leak is history only",
+                    )
+                )
+        else:
+            result.notes.append(
+                f"leaked key {redacted} matches no inventory key by hint "
+                "(add key_hint to the inventory to connect leaks to keys)"
+            )
+    if groups:
+        for key in inventory.keys:
+            if key.active and key.id not in matched_keys:
+                result.passes.append(
+                    Pass(
+                        Practice.NEVER_COMMIT,
+                        key.id,
+                        key.name,
+                        ("FAST140",),
+                        f"matches none of the {len(groups)} leaked key(s) found"
+                        if key.key_hint
+                        else "no key_hint: cannot be matched to leaks (add one)",
+                    )
+                )
+    return result

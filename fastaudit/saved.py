@@ -1,0 +1,46 @@
+"""Reading saved JSON reports back: for `check --findings`, `report` and `--previous`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastaudit.errors import InputError
+from fastaudit.findings import Finding, Pass
+
+
+@dataclass
+class SavedReport:
+    document: dict[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+    passes: list[Pass] = field(default_factory=list)
+
+
+def load(path: Path) -> SavedReport:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"report {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read report {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(document, dict) or "schema_version" not in document:
+        raise InputError(f"{path} is not a fastaudit JSON report (no schema_version)")
+    major = str(document["schema_version"]).split(".", 1)[0]
+    if major != "1":
+        raise InputError(f"{path}: unsupported report schema_version {document['schema_version']}")
+    saved = SavedReport(document)
+    for index, item in enumerate(document.get("findings") or [], 1):
+        try:
+            saved.findings.append(Finding.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: finding {index}: {exc}") from None
+    for index, item in enumerate(document.get("passes") or [], 1):
+        try:
+            saved.passes.append(Pass.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: pass {index}: {exc}") from None
+    return saved
