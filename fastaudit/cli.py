@@ -67,6 +67,57 @@ def _common_options(func: F) -> F:
     return func
 
 
+def _verify_options(func: F) -> F:
+    options = [
+        click.option(
+            "--verify",
+            is_flag=True,
+            help="Ask Tools.FAST whether each unique leaked key is live (sends the keys over "
+            "HTTPS to FASTAUDIT_API_BASE, default https://api.tools.fast).",
+        ),
+        click.option(
+            "--verify-limit",
+            type=click.IntRange(min=0),
+            help="Send at most this many keys per run [default: verify_limit, 100].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _verified(
+    findings: list[Finding], vault: Any, cfg: Config, limit: int | None, use_cache: bool
+) -> list[Finding]:
+    """Findings with live/rejected/unknown, a live key raised to critical plus FAST140."""
+    from fastaudit import verify
+    from fastaudit.checks import CheckContext, leaks
+    from fastaudit.inventory import Inventory
+
+    base = verify.api_base()
+    secrets = [f.secret_sha256 for f in findings if f.secret_sha256]
+    verifier = verify.Verifier(
+        base=base,
+        limit=cfg.verify_limit if limit is None else limit,
+        concurrency=cfg.verify_concurrency,
+        timeout=cfg.http_timeout_seconds,
+        retries=cfg.http_retries,
+        cache=verify.VerifyCache(verify.VerifyCache.default_path(), cfg.verify_cache_hours)
+        if use_cache
+        else None,
+    )
+    sending, cached = verifier.plan(vault, secrets)
+    click.echo(
+        f"fastaudit: verifying {len(set(secrets))} unique key(s): sending {sending} to "
+        f"{verify.endpoint(base)}" + (f", {cached} answered from the cache" if cached else ""),
+        err=True,
+    )
+    verdicts = verifier.verify(vault, secrets)
+    checked = verify.apply(findings, verdicts)
+    context = CheckContext(config=cfg, as_of=_as_of(None), leaks=tuple(checked))
+    return checked + leaks.check(Inventory((), "none"), context).findings
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fastaudit")
 def cli() -> None:
@@ -130,11 +181,16 @@ def _load_baseline(path: Path | None) -> Any:
 @click.option(
     "--staged", is_flag=True, help="Scan the staged content (the index) instead of files."
 )
+@_verify_options
+@click.option("--no-cache", is_flag=True, help="Do not use cached verification results.")
 @_common_options
 def scan(
     paths: tuple[Path, ...],
     all_files: bool,
     staged: bool,
+    verify: bool,
+    verify_limit: int | None,
+    no_cache: bool,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -146,8 +202,10 @@ def scan(
     In a git work tree: tracked files plus untracked files that are not ignored.
     """
     from fastaudit import scan as scanning
+    from fastaudit.detect import KeyVault
     from fastaudit.sources.files import exclude_matcher, report_root, select
 
+    vault = KeyVault() if verify else None
     if staged:
         from fastaudit.sources.staged import staged_blobs, staged_paths
 
@@ -155,14 +213,16 @@ def scan(
         cfg = _load_config(config_path, root)
         matcher = exclude_matcher(cfg.exclude)
         names = [p for p in staged_paths(root) if matcher is None or not matcher(p)]
-        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged")
+        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged", vault=vault)
     else:
         targets = list(paths) or [Path.cwd()]
         root = report_root(targets)
         cfg = _load_config(config_path, root)
         selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
-        result = scanning.scan_files(selection, cfg.key_spec)
+        result = scanning.scan_files(selection, cfg.key_spec, vault=vault)
     result = scanning.apply_baseline(result, _load_baseline(baseline))
+    if vault is not None:
+        result.findings = _verified(result.findings, vault, cfg, verify_limit, not no_cache)
     _emit(_scan_report("scan", result, root, cfg), output_format, output)
     return _exit_code(result.findings, _fail_threshold(fail_on, cfg))
 
@@ -182,7 +242,10 @@ def scan(
     metavar="NAME",
     help="Only what this ref reaches [default: every ref; HEAD when --since is given].",
 )
-@click.option("--no-cache", is_flag=True, help="Read every object, ignoring the scan cache.")
+@click.option(
+    "--no-cache", is_flag=True, help="Ignore caches: read every object, re-verify every key."
+)
+@_verify_options
 @_common_options
 def history(
     repo: Path,
@@ -190,6 +253,8 @@ def history(
     since: str | None,
     branch: str | None,
     no_cache: bool,
+    verify: bool,
+    verify_limit: int | None,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -204,13 +269,18 @@ def history(
     options = histories.HistoryOptions(
         all_objects=all_objects, since=since, branch=branch, use_cache=not no_cache
     )
-    result = _run_history(repo, cfg, options)
+    from fastaudit.detect import KeyVault
+
+    vault = KeyVault() if verify else None
+    result = _run_history(repo, cfg, options, vault)
     findings = result.findings
     base = _load_baseline(baseline)
     if base is not None:
         kept = [f for f in findings if not base.covers(f)]
         result.stats["suppressed_baseline"] = len(findings) - len(kept)
         findings = kept
+    if vault is not None:
+        findings = _verified(findings, vault, cfg, verify_limit, not no_cache)
     spec = cfg.key_spec
     report = Report(
         command="history",
@@ -231,7 +301,7 @@ def history(
     return _exit_code(findings, _fail_threshold(fail_on, cfg))
 
 
-def _run_history(repo: Path, cfg: Config, options: Any) -> Any:
+def _run_history(repo: Path, cfg: Config, options: Any, vault: Any = None) -> Any:
     """A history scan with a progress bar on stderr when it is a terminal."""
     from fastaudit import history as histories
     from fastaudit.progress import Progress
@@ -243,7 +313,9 @@ def _run_history(repo: Path, cfg: Config, options: Any) -> Any:
         bar.update(done, nbytes)
 
     try:
-        return histories.scan_history(repo, cfg.key_spec, options, on_progress=on_progress)
+        return histories.scan_history(
+            repo, cfg.key_spec, options, on_progress=on_progress, vault=vault
+        )
     finally:
         bar.close()
 

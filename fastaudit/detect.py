@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 DEFAULT_PREFIXES: tuple[str, ...] = ("fast_prod_",)
 DEFAULT_MIN_LENGTH = 20
@@ -125,6 +126,32 @@ class KeyHit:
     @property
     def redacted(self) -> str:
         return redact(self.key, self.prefix)
+
+
+class KeyVault:
+    """Full keys by fingerprint, kept in memory only while `--verify` needs them.
+
+    The one place a key outlives the scan that found it. It never prints its contents,
+    refuses to be pickled, and is dropped when the run ends.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, str] = {}
+
+    def add(self, hit: KeyHit) -> None:
+        self._keys.setdefault(hit.sha256, hit.key)
+
+    def get(self, sha256: str) -> str | None:
+        return self._keys.get(sha256)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"KeyVault({len(self._keys)} keys)"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("KeyVault holds keys and is never serialised")
 
 
 def fingerprint(key: str) -> str:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from fastaudit.detect import LOOKBEHIND, KeyHit, KeySpec, detect_secrets_hash, find_keys
+from fastaudit.detect import LOOKBEHIND, KeyHit, KeySpec, KeyVault, detect_secrets_hash, find_keys
 from fastaudit.findings import RULES, Finding
 
 # Chunk size for inputs too large to take in one piece. Large enough that per-chunk
@@ -125,6 +125,7 @@ def scan_chunks(
     source: str = "worktree",
     rule_id: str = "FAST001",
     stats: EngineStats | None = None,
+    vault: KeyVault | None = None,
 ) -> Iterator[Finding]:
     """Findings in a byte stream, in order. `chunks` may be one piece or many."""
     overlap = max(spec.window, URL_WINDOW) + LOOKBEHIND
@@ -148,6 +149,8 @@ def scan_chunks(
                 if _suppressed(buf, hit.start, hit.end):
                     stats.suppressed_inline += 1
                     continue
+                if vault is not None:
+                    vault.add(hit)
                 events.append((hit.start, hit.end, _key_finding(hit, path, rule_id, source)))
             events.extend(_url_events(buf, path, source, lo, hi))
             events.sort(key=lambda e: e[0])

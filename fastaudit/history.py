@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastaudit import history_cache
-from fastaudit.detect import KeySpec
+from fastaudit.detect import KeySpec, KeyVault
 from fastaudit.engine import CHUNK_SIZE, EngineStats, scan_chunks
 from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
@@ -78,6 +78,7 @@ def scan_history(
     options: HistoryOptions | None = None,
     *,
     on_progress: ProgressHook | None = None,
+    vault: KeyVault | None = None,
 ) -> HistoryResult:
     """Scan a repository's object database and attribute every key found."""
     options = options or HistoryOptions()
@@ -109,7 +110,7 @@ def scan_history(
             total = len(ids)
 
     stream_stats = git.StreamStats()
-    objects = _scan_objects(repo, spec, ids, stream_stats, total, on_progress)
+    objects = _scan_objects(repo, spec, ids, stream_stats, total, on_progress, vault)
     if stream_stats.truncated:
         result.warnings.append(f"{stream_stats.truncated}; findings so far are reported")
     cached_hits = set(cache.hit_ids) if cache else set()
@@ -181,6 +182,7 @@ def _scan_objects(
     stats: git.StreamStats,
     total: int | None,
     on_progress: ProgressHook | None,
+    vault: KeyVault | None = None,
 ) -> dict[str, _ObjectKeys]:
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
     progress = None
@@ -202,7 +204,9 @@ def _scan_objects(
         )
         found = [
             f
-            for f in scan_chunks(chunks, "", spec, source="history", stats=engine_stats)
+            for f in scan_chunks(
+                chunks, "", spec, source="history", stats=engine_stats, vault=vault
+            )
             if f.secret_sha256 is not None
         ]
         if found:

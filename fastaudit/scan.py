@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastaudit.baseline import Baseline
-from fastaudit.detect import KeySpec
+from fastaudit.detect import KeySpec, KeyVault
 from fastaudit.engine import EngineStats, scan_chunks
 from fastaudit.findings import Finding
 from fastaudit.sources.files import FileEntry, Selection, read_chunks
@@ -52,6 +52,7 @@ def scan_files(
     spec: KeySpec,
     *,
     on_file: Callable[[FileEntry], None] | None = None,
+    vault: KeyVault | None = None,
 ) -> ScanResult:
     """Scan every selected file; unreadable files become warnings, never a stop."""
     result = ScanResult(
@@ -68,6 +69,7 @@ def scan_files(
                     entry.rel_path,
                     spec,
                     stats=stats,
+                    vault=vault,
                 )
             )
         except FileNotFoundError:
@@ -82,14 +84,21 @@ def scan_files(
     return result
 
 
-def scan_blobs(blobs: Iterable[tuple[str, bytes]], spec: KeySpec, source: str) -> ScanResult:
+def scan_blobs(
+    blobs: Iterable[tuple[str, bytes]],
+    spec: KeySpec,
+    source: str,
+    vault: KeyVault | None = None,
+) -> ScanResult:
     """Scan in-memory blobs (the index), named by path."""
     result = ScanResult()
     stats = EngineStats()
     for path, data in blobs:
         result.files_scanned += 1
         result.bytes_scanned += len(data)
-        result.findings.extend(scan_chunks((data,), path, spec, source=source, stats=stats))
+        result.findings.extend(
+            scan_chunks((data,), path, spec, source=source, stats=stats, vault=vault)
+        )
     result.suppressed_inline = stats.suppressed_inline
     return result
 

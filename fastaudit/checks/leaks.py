@@ -88,6 +88,15 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                     )
                 if live:
                     why.append("the Tools.FAST API accepted it (verified live)")
+                elif any(f.verification == "rejected" for f in leaks):
+                    note = "the API rejected it from here"
+                    if target is not None and target.allowed_ips:
+                        note += (
+                            f", but {target.id} has an IP allowlist "
+                            f"({len(target.allowed_ips)} entries): a 401 may only mean this "
+                            "machine is not on it"
+                        )
+                    why.append(note)
                 result.findings.append(
                     Finding(
                         rule_id="FAST140",
