@@ -7,6 +7,7 @@ so the pre-commit hook starts fast.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
-OUTPUT_FORMATS = ["text", "json", "sarif"]
+OUTPUT_FORMATS = ["text", "json", "sarif", "html", "junit"]
 
 
 def _common_options(func: F) -> F:
@@ -454,6 +455,256 @@ def check(
     return _exit_code(findings, _fail_threshold(fail_on, cfg))
 
 
+def _read_repo_list(repos: tuple[Path, ...], repos_file: Path | None) -> list[Path]:
+    from fastaudit.errors import InputError
+
+    paths = list(repos)
+    if repos_file is not None:
+        try:
+            lines = repos_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"cannot read {repos_file}: {exc.strerror or exc}") from None
+        base = repos_file.resolve().parent
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                path = Path(line).expanduser()
+                paths.append(path if path.is_absolute() else base / path)
+    return paths or [Path.cwd()]
+
+
+def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
+    from fastaudit.output import write_output
+    from fastaudit.report import render
+
+    for name, path in targets.items():
+        if path is not None:
+            write_output(path, functools.partial(render, name, report))
+            click.echo(f"fastaudit: wrote {name} report to {path}", err=True)
+
+
+def _report_files(func: F) -> F:
+    options = [
+        click.option(
+            "--html",
+            "html_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the HTML report here.",
+        ),
+        click.option(
+            "--json",
+            "json_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the JSON report here.",
+        ),
+        click.option(
+            "--sarif",
+            "sarif_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write SARIF 2.1.0 here.",
+        ),
+        click.option(
+            "--junit",
+            "junit_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write JUnit XML here (one suite per rule, one case per key).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--repos-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file listing repository paths, one per line.",
+)
+@_inventory_options
+@_report_files
+@click.option(
+    "--previous",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Last run's JSON report: mark findings new, still open or fixed.",
+)
+@click.option("--all-objects", is_flag=True, help="Include objects no ref reaches.")
+@click.option("--no-cache", is_flag=True, help="Ignore the history and verification caches.")
+@_verify_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="What to print on stdout.",
+    show_default=True,
+)
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 at or above this.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Settings file.",
+)
+def audit(
+    repos: tuple[Path, ...],
+    repos_file: Path | None,
+    inventory: Path | None,
+    inventory_url: str | None,
+    departures: Path | None,
+    as_of: str | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    sarif_path: Path | None,
+    junit_path: Path | None,
+    previous: Path | None,
+    all_objects: bool,
+    no_cache: bool,
+    verify: bool,
+    verify_limit: int | None,
+    output_format: str,
+    fail_on: str | None,
+    config_path: Path | None,
+) -> int:
+    """Scan + history of each repository + inventory checks (+ --verify), one report."""
+    paths = _read_repo_list(repos, repos_file)
+    cfg = _load_config(config_path, paths[0])
+    report = build_audit_report(
+        paths,
+        cfg,
+        inventory=_load_inventory(inventory, inventory_url, cfg),
+        departures_path=departures,
+        as_of=_as_of(as_of),
+        previous=previous,
+        all_objects=all_objects,
+        use_cache=not no_cache,
+        verify_limit=verify_limit if verify else None,
+        verify=verify,
+    )
+    _write_reports(
+        report, {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
+    )
+    from fastaudit.report import render
+
+    render(output_format, report, sys.stdout)
+    return _exit_code(report.findings, _fail_threshold(fail_on, cfg))
+
+
+def build_audit_report(
+    paths: list[Path],
+    cfg: Config,
+    *,
+    inventory: Any,
+    departures_path: Path | None,
+    as_of: Any,
+    previous: Path | None = None,
+    all_objects: bool = False,
+    use_cache: bool = True,
+    verify: bool = False,
+    verify_limit: int | None = None,
+) -> Report:
+    """Run the audit and assemble its report (also used by `fastaudit demo`)."""
+    from fastaudit import audit as audits
+    from fastaudit import saved, trend
+    from fastaudit.inventory import load_departures
+    from fastaudit.progress import Progress
+    from fastaudit.report import Report
+
+    departures = load_departures(departures_path) if departures_path else []
+    verifier = None
+    if verify:
+
+        def verifier(found: list[Finding], vault: Any) -> list[Finding]:
+            return _verified(found, vault, cfg, verify_limit, use_cache)
+
+    bar = Progress("audit", len(paths), unit="repositories")
+    bar.update(0, force=True)
+    try:
+        result = audits.run(
+            paths,
+            cfg,
+            inventory=inventory,
+            as_of=as_of,
+            departures=departures,
+            all_objects=all_objects,
+            use_cache=use_cache,
+            verify=verifier,
+        )
+    finally:
+        bar.close()
+    findings = result.findings
+    fixed: list[Finding] = []
+    counts = None
+    if previous is not None:
+        compared = trend.compare(findings, saved.load(previous).findings)
+        findings, fixed, counts = compared.findings, compared.fixed, compared.counts
+    stats: dict[str, Any] = {
+        "repositories": len(result.repos),
+        "files_scanned": sum(r.stats.get("files_scanned", 0) for r in result.repos),
+        "objects_total": sum(r.stats.get("objects_total") or 0 for r in result.repos),
+        "keys_checked": len(inventory.keys) if inventory else 0,
+        "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
+        "departures": len(departures),
+    }
+    parameters = _check_parameters(cfg, as_of, inventory.source if inventory else None)
+    parameters.update(
+        {
+            "repositories": [str(p) for p in paths],
+            "all_objects": all_objects,
+            "verify": verify,
+            "previous": str(previous) if previous else None,
+            "versions": audits.versions(),
+        }
+    )
+    return Report(
+        command="audit",
+        findings=findings,
+        stats=stats,
+        warnings=result.warnings,
+        parameters=parameters,
+        passes=result.passes,
+        notes=result.notes,
+        repos=[
+            {"name": r.name, "path": r.path, "stats": r.stats, "error": r.error}
+            for r in result.repos
+        ],
+        fixed=fixed,
+        trend=counts,
+    )
+
+
+@cli.command("report")
+@click.argument("findings_json", type=click.Path(dir_okay=False, path_type=Path))
+@_report_files
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "html", "junit"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout (when no file option is given).",
+)
+def report_command(
+    findings_json: Path,
+    html_path: Path | None,
+    json_path: Path | None,
+    sarif_path: Path | None,
+    junit_path: Path | None,
+    output_format: str,
+) -> int:
+    """Re-render a saved JSON report as HTML, SARIF, JUnit or text."""
+    from fastaudit import saved
+    from fastaudit.report import render
+
+    report = saved.load_report(findings_json)
+    targets = {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
+    _write_reports(report, targets)
+    if not any(targets.values()):
+        render(output_format, report, sys.stdout)
+    return 0
+
+
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -571,12 +822,19 @@ def portable_ds_baseline(baseline_file: Path) -> int:
     type=click.Path(file_okay=False, path_type=Path),
     help="Build the example repository here and keep it (default: a temporary directory).",
 )
-@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default="text")
-def demo(keep: Path | None, output_format: str) -> int:
-    """Build a throw-away git repository with planted keys and scan it."""
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("fastaudit-demo-report"),
+    show_default=True,
+    help="Where to write report.html, report.json and the example inventory.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def demo(keep: Path | None, out: Path, output_format: str) -> int:
+    """Audit a throw-away repository with planted keys against the example inventory."""
     from fastaudit import demo as demos
 
-    return demos.run(keep, output_format)
+    return demos.run(keep, output_format, out)
 
 
 def main(argv: list[str] | None = None) -> int:

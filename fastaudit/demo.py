@@ -1,15 +1,18 @@
-"""`fastaudit demo`: a throw-away repository with planted keys, scanned for real.
+"""`fastaudit demo`: a throw-away repository with planted keys, audited for real against
+the example inventory, with an HTML and a JSON report written to disk.
 
 The keys are generated when the demo runs, so nothing realistic is stored in fastaudit.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -90,17 +93,65 @@ def build(path: Path) -> DemoRepo:
     return DemoRepo(path, worktree_key, history_key, staging_key)
 
 
-def run(keep: Path | None, output_format: str) -> int:
-    """Build the example, scan it, print the report. Exit 0: findings are the point."""
-    from fastaudit.cli import main
+DEMO_AS_OF = "2026-06-30"
+
+
+def _hint(key: str) -> str:
+    body = key[len("fast_prod_") :]
+    return f"fast_prod_{body[:4]}…{body[-4:]}"
+
+
+def write_inventory(repo: DemoRepo, target: Path) -> Path:
+    """The example inventory, with the hints of three keys set to the planted keys' (as the
+    accounts page would show them), so leaks connect to inventory keys."""
+    document = json.loads(
+        resources.files("fastaudit.examples").joinpath("inventory.json").read_text("utf-8")
+    )
+    hints = {
+        "k-prod-backend": _hint(repo.worktree_key),
+        "k-legacy": _hint(repo.history_key),
+        "k-staging-old": _hint(repo.staging_key),
+    }
+    for record in document["keys"]:
+        if record["id"] in hints:
+            record["key_hint"] = hints[record["id"]]
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return target
+
+
+def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
+    """Build the example, audit it with the example inventory, write HTML and JSON."""
+    from fastaudit import config
+    from fastaudit.cli import _write_reports, build_audit_report
+    from fastaudit.inventory import load, parse_when
+    from fastaudit.report import render
 
     workdir = keep or Path(tempfile.mkdtemp(prefix="fastaudit-demo-"))
     try:
         repo = build(workdir / "example-service" if keep is None else workdir)
         click.echo(f"fastaudit demo: example repository at {repo.path}", err=True)
-        code = main(["scan", str(repo.path), "--format", output_format])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        inventory_path = write_inventory(repo, out_dir / "inventory.json")
+        departures = out_dir / "departures.csv"
+        departures.write_text(
+            resources.files("fastaudit.examples").joinpath("departures.csv").read_text("utf-8"),
+            "utf-8",
+        )
+        report = build_audit_report(
+            [repo.path],
+            config.Config(),
+            inventory=load(inventory_path),
+            departures_path=departures,
+            as_of=parse_when(DEMO_AS_OF, "demo"),
+            use_cache=False,
+        )
+        render(output_format, report, sys.stdout)
         sys.stdout.flush()
-        return 0 if code in (0, 1) else code
+        _write_reports(
+            report,
+            {"html": out_dir / "report.html", "json": out_dir / "report.json"},
+        )
+        return 0
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastaudit.errors import InputError
 from fastaudit.findings import Finding, Pass
+
+if TYPE_CHECKING:
+    from fastaudit.report import Report
 
 
 @dataclass
@@ -44,3 +47,33 @@ def load(path: Path) -> SavedReport:
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{path}: pass {index}: {exc}") from None
     return saved
+
+
+def load_report(path: Path) -> Report:
+    """A saved JSON report as a `Report`, ready to render in any format."""
+    from fastaudit.report import Report
+
+    saved = load(path)
+    doc = saved.document
+    fixed = []
+    for item in doc.get("fixed") or []:
+        try:
+            fixed.append(Finding.from_dict(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: fixed finding: {exc}") from None
+    tool = doc.get("tool") or {}
+    return Report(
+        command=str(doc.get("command", "report")),
+        findings=saved.findings,
+        root=doc.get("root"),
+        generated_at=str(doc.get("generated_at", "")),
+        stats=dict(doc.get("stats") or {}),
+        warnings=list(doc.get("warnings") or []),
+        parameters=dict(doc.get("parameters") or {}),
+        tool_version=str(tool.get("version", "")),
+        passes=saved.passes,
+        notes=list(doc.get("notes") or []),
+        repos=list(doc.get("repos") or []),
+        fixed=fixed,
+        trend=doc.get("trend"),
+    )

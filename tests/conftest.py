@@ -171,3 +171,33 @@ def other_https(test_ca: Any) -> Iterator[Any]:
     server = ScriptedHTTPS(test_ca)
     yield server
     server.close()
+
+
+@pytest.fixture
+def demo_audit(tmp_path: Path, run_cli: Any) -> tuple[Any, Path, Any]:
+    from fastaudit import demo
+
+    repo = demo.build(tmp_path / "example-service")
+    inventory = demo.write_inventory(repo, tmp_path / "inventory.json")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli(
+        "audit",
+        str(repo.path),
+        "--inventory",
+        str(inventory),
+        "--departures",
+        str(REPO_ROOT / "examples" / "departures.csv"),
+        "--as-of",
+        demo.DEMO_AS_OF,
+        "--html",
+        str(out / "report.html"),
+        "--json",
+        str(out / "report.json"),
+        "--sarif",
+        str(out / "report.sarif"),
+        "--junit",
+        str(out / "report.xml"),
+    )
+    assert result.code == 1, result.err
+    return repo, out, result

@@ -295,7 +295,8 @@ def test_leaked_key_matching_an_active_key_is_critical_and_deleted_is_a_pass() -
     result = run(active, deleted, leaks=leaks)
     critical = [f for f in result.findings if f.rule_id == "FAST140"]
     assert [(f.key_id, f.severity) for f in critical] == [("live", Severity.CRITICAL)]
-    assert "Rotate now" in (critical[0].message or "")
+    assert "matches inventory key live" in (critical[0].message or "")
+    assert critical[0].remediation.startswith("Rotate now.")
     gone = [p for p in result.passes if p.key_id == "gone"]
     assert gone and "deleted on 2026-06-02" in gone[0].reason
 

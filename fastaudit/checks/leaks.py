@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from fastaudit.checks import CheckContext, CheckResult
 from fastaudit.detect import DEFAULT_PREFIXES
-from fastaudit.findings import ROTATION_TEXT, RULES, Finding, Pass, Practice
+from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, InventoryKey
 
 ELLIPSIS = "…"
@@ -107,8 +107,7 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                         key_id=target.id if target else None,
                         key_name=target.name if target else None,
                         verification=live,
-                        message=f"leaked key {redacted} is still active: {'; '.join(why)}. "
-                        f"Rotate now. {ROTATION_TEXT}",
+                        message=f"leaked key {redacted} is still active: {'; '.join(why)}",
                         evidence={
                             "locations": locations[:20],
                             "location_count": len(locations),

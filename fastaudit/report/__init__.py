@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import IO, Any
 
 from fastaudit import __version__
-from fastaudit.findings import Finding, Pass, Severity, sort_key
+from fastaudit.findings import Finding, Pass, Practice, Severity, sort_key
 
 SCHEMA_VERSION = "1.0"
 
@@ -21,6 +21,8 @@ FORMATS: dict[str, str] = {
     "text": "fastaudit.report.text",
     "json": "fastaudit.report.json_report",
     "sarif": "fastaudit.report.sarif",
+    "html": "fastaudit.report.html",
+    "junit": "fastaudit.report.junit",
 }
 
 
@@ -40,12 +42,16 @@ class Report:
     tool_version: str = __version__
     passes: list[Pass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    repos: list[dict[str, Any]] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)  # since --previous
+    trend: dict[str, int] | None = None
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=sort_key)
 
     def summary(self) -> dict[str, Any]:
         by_severity = Counter(f.severity.label for f in self.findings)
+        by_repo = Counter(f.repo for f in self.findings if f.repo)
         return {
             "total": len(self.findings),
             "by_severity": {s.label: by_severity.get(s.label, 0) for s in reversed(Severity)},
@@ -54,7 +60,78 @@ class Report:
                 str(p): n
                 for p, n in sorted(Counter(int(f.practice) for f in self.findings).items())
             },
+            "by_repo": dict(sorted(by_repo.items())),
+            "scorecard": scorecard(self),
         }
+
+
+def _checked(report: Report, practice: Practice) -> str | None:
+    """What was looked at for a practice, in words; None when nothing was."""
+    stats = report.stats
+    files = stats.get("files_scanned")
+    objects = stats.get("objects_total")
+    keys = stats.get("keys_checked") or 0
+    active = stats.get("active_keys", keys)
+    parameters = report.parameters.get("thresholds", {})
+    scanned = []
+    if files is not None:
+        scanned.append(f"{files} files")
+    if objects is not None:
+        scanned.append(f"{objects} git objects")
+    repos = f" in {len(report.repos)} repositories" if report.repos else ""
+    if practice is Practice.NEVER_COMMIT:
+        parts = [" and ".join(scanned) + repos] if scanned else []
+        if keys and stats.get("leaks_given", 1):
+            parts.append(f"{keys} inventory keys matched against leaked keys")
+        return "; ".join(parts) or None
+    if practice is Practice.HTTPS_ONLY:
+        return f"http:// Tools.FAST URLs in {files} files{repos}" if files is not None else None
+    if not keys:
+        if practice is Practice.SEPARATE_ENVIRONMENTS and scanned:
+            return "leaked keys compared across environment files (no inventory given)"
+        return None
+    if practice is Practice.IP_ALLOWLISTS:
+        return f"allowlists of {active} active keys"
+    if practice is Practice.SEPARATE_ENVIRONMENTS:
+        return f"environment of {active} active keys; leaked keys across environment files"
+    if practice is Practice.ROTATE:
+        limit = parameters.get("max_age_days", 90)
+        departures = stats.get("departures", 0)
+        return (
+            f"age of {active} active keys (limit {limit} days), rotation overlaps, "
+            f"{departures} recorded departure(s)"
+        )
+    limit = parameters.get("stale_after_days", 45)
+    return f"last use of {active} active keys (stale after {limit} days)"
+
+
+def scorecard(report: Report) -> list[dict[str, Any]]:
+    """The six practices: checked or not, how many findings, how many passes."""
+    cards = []
+    for practice in Practice:
+        failing = [f for f in report.findings if f.practice is practice]
+        passing = sum(1 for p in report.passes if p.practice is practice)
+        checked = _checked(report, practice)
+        if failing:
+            status = "fail"
+        elif checked:
+            status = "pass"
+        else:
+            status = "not_checked"
+        subjects = {f.fingerprint for f in failing}
+        cards.append(
+            {
+                "practice": int(practice),
+                "title": practice.title,
+                "guidance": practice.guidance,
+                "status": status,
+                "failing_findings": len(failing),
+                "failing_subjects": len(subjects),
+                "passing": passing,
+                "checked": checked or "not checked in this run",
+            }
+        )
+    return cards
 
 
 Renderer = Callable[[Report, IO[str]], None]

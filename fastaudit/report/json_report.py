@@ -22,6 +22,9 @@ def as_document(report: Report) -> dict[str, Any]:
         "findings": [f.to_dict() for f in report.sorted_findings()],
         "secrets": group_by_secret(report.sorted_findings()),
         "passes": [p.to_dict() for p in report.passes],
+        "repos": report.repos,
+        "trend": report.trend,
+        "fixed": [f.to_dict() for f in report.fixed],
         "notes": report.notes,
         "warnings": report.warnings,
     }

@@ -100,7 +100,9 @@ def render(report: Report, stream: IO[str]) -> None:
         if first.message and first.message != subject:
             stream.write(f"         {first.message}\n")
         for finding in group:
-            stream.write(f"         {_location(finding)}\n")
+            where = _location(finding)
+            if where != "-":
+                stream.write(f"         {where}\n")
         if first.evidence and first.rule_id != "FAST003":
             details = ", ".join(f"{k}={v}" for k, v in first.evidence.items())
             stream.write(style(f"         evidence: {details}", _DIM) + "\n")

@@ -1,0 +1,161 @@
+"""`fastaudit audit`: working tree + history of each repository, the inventory checks, and
+optionally live verification, folded into one report organised by the best practices.
+
+Repositories are scanned in parallel (each history scan is mostly git's own work in a
+child process). A key found both in the working tree and in history is reported once per
+path, with the history's attribution.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastaudit.config import Config
+from fastaudit.detect import KeyVault
+from fastaudit.errors import FastauditError
+from fastaudit.findings import Finding, Pass
+
+
+@dataclass
+class RepoResult:
+    name: str
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class AuditResult:
+    repos: list[RepoResult]
+    findings: list[Finding]
+    passes: list[Pass]
+    notes: list[str]
+    warnings: list[str]
+
+
+def repo_names(paths: Sequence[Path]) -> list[str]:
+    """Short, unique labels: the directory name, with parents added where names clash."""
+    resolved = [p.resolve() for p in paths]
+    names = [p.name or str(p) for p in resolved]
+    for depth in range(2, 6):
+        clashes = {n for n in names if names.count(n) > 1}
+        if not clashes:
+            break
+        names = [
+            "/".join(p.parts[-depth:]) if n in clashes else n
+            for p, n in zip(resolved, names, strict=True)
+        ]
+    return names
+
+
+def merge_locations(worktree: list[Finding], history: list[Finding]) -> list[Finding]:
+    """History findings plus the working-tree findings history does not already explain
+    (uncommitted files, http:// URLs)."""
+    known = {(f.secret_sha256, f.path) for f in history if f.secret_sha256}
+    extra = [
+        f for f in worktree if f.secret_sha256 is None or (f.secret_sha256, f.path) not in known
+    ]
+    return history + extra
+
+
+def scan_repo(
+    path: Path,
+    name: str,
+    cfg: Config,
+    *,
+    all_objects: bool,
+    use_cache: bool,
+    vault: KeyVault | None,
+) -> RepoResult:
+    from fastaudit import history as histories
+    from fastaudit import scan as scanning
+    from fastaudit.sources.files import exclude_matcher, select
+    from fastaudit.sources.gitobjects import inspect
+
+    result = RepoResult(name, str(path))
+    try:
+        repo = inspect(path)
+        worktree: list[Finding] = []
+        if not repo.bare:
+            selection = select([path], exclude=exclude_matcher(cfg.exclude))
+            scanned = scanning.scan_files(selection, cfg.key_spec, vault=vault)
+            worktree = scanned.findings
+            result.warnings.extend(scanned.warnings)
+            result.stats["files_scanned"] = scanned.files_scanned
+        hist = histories.scan_history(
+            path,
+            cfg.key_spec,
+            histories.HistoryOptions(all_objects=all_objects, use_cache=use_cache),
+            vault=vault,
+        )
+        result.warnings.extend(hist.warnings)
+        result.stats.update(hist.stats)
+        result.findings = [
+            f.with_changes(repo=name) for f in merge_locations(worktree, hist.findings)
+        ]
+    except FastauditError as exc:
+        result.error = str(exc)
+    return result
+
+
+def run(
+    paths: Sequence[Path],
+    cfg: Config,
+    *,
+    inventory: Any,
+    as_of: datetime,
+    departures: Sequence[Any] = (),
+    all_objects: bool = False,
+    use_cache: bool = True,
+    verify: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
+) -> AuditResult:
+    from fastaudit import checks
+    from fastaudit.inventory import Inventory
+
+    vault = KeyVault() if verify is not None else None
+    names = repo_names(paths)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        repos = list(
+            pool.map(
+                lambda pn: scan_repo(
+                    pn[0], pn[1], cfg, all_objects=all_objects, use_cache=use_cache, vault=vault
+                ),
+                zip(paths, names, strict=True),
+            )
+        )
+    findings = [f for r in repos for f in r.findings]
+    warnings = [f"{r.name}: {w}" for r in repos for w in r.warnings]
+    warnings += [f"{r.name}: not scanned: {r.error}" for r in repos if r.error]
+    if verify is not None and vault is not None:
+        verified = verify(findings, vault)
+        findings = [f for f in verified if f.rule_id != "FAST140"]  # the checks add them
+    context = checks.CheckContext(
+        config=cfg, as_of=as_of, departures=tuple(departures), leaks=tuple(findings)
+    )
+    checked = checks.run(inventory if inventory is not None else Inventory((), "none"), context)
+    return AuditResult(
+        repos=repos,
+        findings=findings + checked.findings,
+        passes=checked.passes,
+        notes=checked.notes,
+        warnings=warnings,
+    )
+
+
+def versions() -> dict[str, str]:
+    from fastaudit import __version__
+    from fastaudit.sources.gitproc import run_git
+
+    try:
+        git = run_git(["--version"], ".").decode().strip().removeprefix("git version ")
+    except FastauditError:
+        git = "unknown"
+    return {"fastaudit": __version__, "python": platform.python_version(), "git": git}

@@ -1,0 +1,147 @@
+"""The self-contained HTML report: one file, inline CSS and JS, a strict
+Content-Security-Policy (hashes of exactly the inline style and script, nothing else may
+load), autoescaped everywhere.
+
+Layout: the six best practices as a scorecard, then findings grouped by practice and by
+secret or key, then a table that filters and sorts with plain JS, then the passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from typing import IO, Any
+
+from fastaudit.findings import Finding, Practice, Severity, sort_key
+from fastaudit.report import Report
+
+_HIDDEN_EVIDENCE = {"object"}
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("fastaudit.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _sha256_source(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def content_security_policy(css: str, js: str) -> str:
+    return (
+        "default-src 'none'; "
+        f"style-src {_sha256_source(css)}; "
+        f"script-src {_sha256_source(js)}; "
+        "img-src 'none'; font-src 'none'; connect-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def _evidence_items(evidence: Any) -> list[tuple[str, str]]:
+    if not evidence:
+        return []
+    items = []
+    for name, value in evidence.items():
+        if name in _HIDDEN_EVIDENCE:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        items.append((str(name), text))
+    return items
+
+
+def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
+    """Within a practice: one group per secret or key, most severe first."""
+    buckets: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        buckets[finding.fingerprint or finding.rule_id].append(finding)
+    groups = []
+    for subject, members in buckets.items():
+        members.sort(key=sort_key)
+        first = members[0]
+        locations = [
+            {
+                "repo": f.repo,
+                "path": f.path,
+                "line": f.line,
+                "commit": f.commit,
+                "author_email": f.author_email,
+                "date": f.date,
+                "in_head": f.in_head,
+            }
+            for f in members
+            if f.path
+        ]
+        evidence: list[tuple[str, str]] = []
+        for f in members:
+            for item in _evidence_items(f.evidence):
+                if item not in evidence:
+                    evidence.append(item)
+        groups.append(
+            {
+                "subject": subject[:16],
+                "severity": max(f.severity for f in members).label,
+                "rank": -max(f.severity for f in members),
+                "redacted": first.redacted,
+                "key_id": first.key_id,
+                "key_name": first.key_name,
+                "label": first.message or first.title,
+                "findings": list(
+                    {(f.rule_id, f.message, f.status, f.verification): f for f in members}.values()
+                ),
+                "locations": locations,
+                "evidence": evidence[:40],
+                "remediations": list(dict.fromkeys(f.remediation for f in members)),
+            }
+        )
+    groups.sort(key=lambda g: (g["rank"], g["redacted"] or g["key_name"] or ""))
+    return groups
+
+
+def render(report: Report, stream: IO[str]) -> None:
+    from jinja2 import Environment, FunctionLoader, select_autoescape
+
+    env = Environment(
+        loader=FunctionLoader(_asset),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    css, js = _asset("report.css"), _asset("report.js")
+    findings = report.sorted_findings()
+    summary = report.summary()
+    by_practice: dict[Practice, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_practice[finding.practice].append(finding)
+    sections = [
+        {"practice": int(p), "title": p.title, "groups": _groups(by_practice[p])}
+        for p in Practice
+        if by_practice.get(p)
+    ]
+    repo_names = sorted({f.repo for f in findings if f.repo})
+    template = env.get_template("report.html.j2")
+    stream.write(
+        template.render(
+            report=report,
+            css=css,
+            js=js,
+            csp=content_security_policy(css, js),
+            summary=summary,
+            scorecard=summary["scorecard"],
+            sections=sections,
+            rows=findings,
+            severities=[s.label for s in reversed(Severity)],
+            repo_names=repo_names,
+            trend=report.trend,
+            as_of=report.parameters.get("as_of"),
+            inventory=report.parameters.get("inventory"),
+            parameters=json.dumps(
+                {k: v for k, v in report.parameters.items() if k not in ("versions",)},
+                sort_keys=True,
+            ),
+        )
+    )
