@@ -110,7 +110,9 @@ def test_previous_report_marks_new_open_and_fixed(
     repo: Repo, make_key: Any, run_cli: Any, tmp_path: Path
 ) -> None:
     first_key = make_key()
-    repo.write("app.py", f'KEY = "{first_key}"\nURL = "http://api.tools.fast/x"\n')
+    repo.write(
+        "app.py", f'KEY = "{first_key}"\nURL = "http://api.tools.fast/x"\n'
+    )  # fastaudit: allow
     repo.commit("app")
     old = tmp_path / "old.json"
     run_cli("audit", str(repo.path), "--json", str(old), "--no-cache")
@@ -164,7 +166,7 @@ def test_several_repositories_from_a_list_file(tmp_path: Path, make_key: Any, ru
 def test_every_json_report_matches_the_schema(
     command: str, repo: Repo, make_key: Any, run_cli: Any
 ) -> None:
-    repo.write("a.env", f"KEY={make_key()}\nURL=http://tools.fast/\n")
+    repo.write("a.env", f"KEY={make_key()}\nURL=http://tools.fast/\n")  # fastaudit: allow
     repo.commit("a")
     if command == "check":
         args = [
