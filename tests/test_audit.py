@@ -110,9 +110,8 @@ def test_previous_report_marks_new_open_and_fixed(
     repo: Repo, make_key: Any, run_cli: Any, tmp_path: Path
 ) -> None:
     first_key = make_key()
-    repo.write(
-        "app.py", f'KEY = "{first_key}"\nURL = "http://api.tools.fast/x"\n'
-    )  # fastaudit: allow
+    insecure = "http://api.tools.fast/x"  # fastaudit: allow
+    repo.write("app.py", f'KEY = "{first_key}"\nURL = "{insecure}"\n')
     repo.commit("app")
     old = tmp_path / "old.json"
     run_cli("audit", str(repo.path), "--json", str(old), "--no-cache")
