@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastaudit import history_cache
 from fastaudit.detect import KeySpec, KeyVault
@@ -131,19 +132,20 @@ def scan_history(
             "outside git history and was not scanned (scan the checked-out files)"
         )
 
-    cache_path = None
-    clean_read = not (stream_stats.truncated or stream_stats.git_errors or missing)
-    if not narrowed and options.use_cache and clean_read:
-        saved = history_cache.ObjectCache(spec.cache_id, listing, sorted(objects))
-        cache_path = history_cache.save(repo.common_dir, saved)
-
     head_blobs, submodules = git.head_tree(repo)
     if submodules:
         result.warnings.append(
             f"{len(submodules)} submodule(s) not scanned (their history is another "
             f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
         )
-    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result)
+    memo = dict(cache.attribution) if cache and options.use_cache else {}
+    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
+
+    cache_path = None
+    clean_read = not (stream_stats.truncated or stream_stats.git_errors or missing)
+    if not narrowed and options.use_cache and clean_read:
+        saved = history_cache.ObjectCache(spec.cache_id, listing, sorted(objects), memo)
+        cache_path = history_cache.save(repo.common_dir, saved)
 
     result.stats = {
         "objects_total": listing.count(b"\n") if listing else total,
@@ -234,10 +236,59 @@ def _attribute(
     head_blobs: dict[str, list[str]],
     options: HistoryOptions,
     result: HistoryResult,
+    memo: dict[str, Any] | None = None,
 ) -> list[Finding]:
     """Turn objects-with-keys into findings with commit, path, refs and in_head."""
     if not objects:
         return []
+    memo_key = _attribution_key(repo, objects, revisions, options)
+    remembered = memo.get(memo_key) if memo is not None and memo_key else None
+    if remembered is not None:
+        locations = [_Location(**loc) for loc in remembered["locations"]]
+        refs_cache: dict[str, list[str]] = dict(remembered["refs"])
+        skipped = int(remembered["skipped"])
+    else:
+        locations, refs_cache, skipped = _locate(repo, objects, revisions, options)
+    if skipped:
+        result.warnings.append(
+            f"{skipped} object(s) holding a key are not reachable from any ref (deleted "
+            "branch, amended commit); add --all-objects to report them"
+        )
+    findings = _findings(repo, objects, locations, refs_cache, head_blobs)
+    if memo is not None and memo_key:
+        memo.clear()
+        memo[memo_key] = {
+            "locations": [loc.__dict__ for loc in locations],
+            "refs": refs_cache,
+            "skipped": skipped,
+        }
+    return findings
+
+
+def _attribution_key(
+    repo: git.RepoInfo,
+    objects: dict[str, _ObjectKeys],
+    revisions: Sequence[str],
+    options: HistoryOptions,
+) -> str | None:
+    """Identifies everything attribution depends on: which objects hold keys, the scope,
+    and every ref's value. Same key, same answer, so a re-scan need not walk history."""
+    import hashlib
+
+    state = git.ref_state(repo)
+    if state is None:
+        return None
+    text = "\n".join([*sorted(objects), "|", *revisions, "|", str(options.all_objects), "|", state])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _locate(
+    repo: git.RepoInfo,
+    objects: dict[str, _ObjectKeys],
+    revisions: Sequence[str],
+    options: HistoryOptions,
+) -> tuple[list[_Location], dict[str, list[str]], int]:
+    """Every (object, path, commit) that put a key-holding object into history."""
     locations: list[_Location] = []
     blobs = [oid for oid, o in objects.items() if o.kind == "blob"]
     for intro in git.introductions(repo, blobs, revisions):
@@ -302,11 +353,16 @@ def _attribute(
         )
         if refs:
             refs_cache[oid] = refs
-    if skipped:
-        result.warnings.append(
-            f"{skipped} object(s) holding a key are not reachable from any ref (deleted "
-            "branch, amended commit); add --all-objects to report them"
-        )
+    return locations, refs_cache, skipped
+
+
+def _findings(
+    repo: git.RepoInfo,
+    objects: dict[str, _ObjectKeys],
+    locations: list[_Location],
+    refs_cache: dict[str, list[str]],
+    head_blobs: dict[str, list[str]],
+) -> list[Finding]:
 
     # The earliest introduction of each secret on each path.
     secret_blobs: dict[str, set[str]] = defaultdict(set)

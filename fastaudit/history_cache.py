@@ -17,8 +17,9 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 FORMAT = 1
 NAME = "history-cache"
@@ -31,6 +32,9 @@ class ObjectCache:
     spec_id: str
     object_ids: bytes
     hit_ids: list[str]
+    # Where the hit objects were introduced (commits, paths, refs: no key material),
+    # keyed by a digest of every ref's value, so it is reused only while nothing moved.
+    attribution: dict[str, Any] = field(default_factory=dict)
 
     def new_ids(self, current: bytes) -> list[str]:
         """Ids in `current` (sorted like `object_ids`) that the cache has not seen."""
@@ -79,13 +83,24 @@ def load(common_dir: Path, spec_id: str) -> ObjectCache | None:
         hits = meta.get("hits", [])
         if not isinstance(hits, list) or not all(isinstance(h, str) for h in hits):
             continue
-        return ObjectCache(spec_id, ids, hits)
+        attribution = meta.get("attribution", {})
+        if not isinstance(attribution, dict):
+            attribution = {}
+        return ObjectCache(spec_id, ids, hits, attribution)
     return None
 
 
 def save(common_dir: Path, cache: ObjectCache) -> Path | None:
     """Write the cache atomically where possible; None when no location is writable."""
-    header = json.dumps({"format": FORMAT, "spec": cache.spec_id, "hits": cache.hit_ids})
+    header = json.dumps(
+        {
+            "format": FORMAT,
+            "spec": cache.spec_id,
+            "hits": cache.hit_ids,
+            "attribution": cache.attribution,
+        },
+        ensure_ascii=True,
+    )
     payload = header.encode("ascii") + b"\n" + cache.object_ids
     for place in _locations(common_dir):
         try:

@@ -363,3 +363,28 @@ def test_text_view_shows_one_entry_per_secret(repo: Repo, make_key: Any, run_cli
     assert result.out.count("FAST001") == 1 + result.out.count("FAST001:")
     assert "a.env:1" in result.out and "b.env:1" in result.out
     assert key not in result.out
+
+
+def test_cached_attribution_follows_ref_changes(repo: Repo, make_key: Any, run_cli: Any) -> None:
+    key = make_key()
+    repo.write("README.md", "hello\n")
+    repo.commit("init", date="2026-01-01T00:00:00+00:00")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("side.env", f"KEY={key}\n")
+    side = repo.commit("side", date="2026-01-02T00:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+
+    def scan() -> Any:
+        return run_cli("history", str(repo.path), "--format", "json").json()
+
+    assert [(f["commit"], f["refs"]) for f in scan()["findings"]] == [(side, ["refs/heads/side"])]
+    warm = scan()
+    assert warm["stats"]["objects_scanned"] == 1
+    assert [(f["commit"], f["refs"]) for f in warm["findings"]] == [(side, ["refs/heads/side"])]
+    repo.git("tag", "kept", side)
+    assert [f["refs"] for f in scan()["findings"]] == [["refs/heads/side", "refs/tags/kept"]]
+    repo.git("tag", "-d", "kept")
+    repo.git("branch", "-q", "-D", "side")
+    after = scan()
+    assert after["findings"] == []
+    assert any("--all-objects" in w for w in after["warnings"])

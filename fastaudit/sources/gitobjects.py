@@ -394,6 +394,17 @@ def refs_containing(repo: RepoInfo, commit: str) -> list[str]:
     return sorted(out.decode("utf-8", "surrogateescape").split())
 
 
+def ref_state(repo: RepoInfo) -> str | None:
+    """Every ref's name and value plus HEAD and the shallow boundary, as one string:
+    when it is unchanged, so is everything reachable."""
+    try:
+        refs = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
+    except InputError:
+        return None
+    shallow = " ".join(shallow_boundary(repo)) if repo.shallow else ""
+    return f"{repo.head}|{shallow}|" + refs.decode("utf-8", "surrogateescape")
+
+
 def refs_pointing_at(repo: RepoInfo, oid: str) -> list[str]:
     """Refs whose value is `oid` itself (an annotated tag object)."""
     out = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
