@@ -388,3 +388,27 @@ def test_cached_attribution_follows_ref_changes(repo: Repo, make_key: Any, run_c
     after = scan()
     assert after["findings"] == []
     assert any("--all-objects" in w for w in after["warnings"])
+
+
+def test_key_in_an_annotated_tag_message(repo: Repo, make_key: Any, run_cli: Any) -> None:
+    key = make_key()
+    repo.write("a.txt", "a\n")
+    repo.commit("a", date="2026-01-01T00:00:00+00:00")
+    repo.git("tag", "-a", "v2", "-m", f"release notes\n\ntoken: {key}\n")
+
+    rows, document = history(run_cli, repo.path)
+
+    assert rows == [("FAST002", "(tag message)", 8, None, False)]  # line of the raw object
+    assert document["findings"][0]["refs"] == ["refs/tags/v2"]
+
+
+def test_commit_message_finding_has_author_and_date(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    repo.write("a.txt", "a\n")
+    repo.commit(f"debug {make_key()}", date="2026-02-03T04:05:06+00:00")
+    _, document = history(run_cli, repo.path)
+    finding = document["findings"][0]
+    assert finding["author_email"] == "author@example.com"
+    assert finding["date"].startswith("2026-02-03T04:05:06")
+    assert finding["refs"] == ["refs/heads/main"]

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import git_env, run_git
@@ -369,20 +370,35 @@ def _parse_raw_log(out: bytes, wanted: set[str]) -> Iterator[Introduction]:
                 )
 
 
+def _gitpython(repo: RepoInfo) -> Any:
+    """GitPython for the rare, small lookups (commit metadata, refs of a tag object); the
+    hot paths talk to git directly. Imported here so a clean scan never pays for it."""
+    import git
+
+    return git.Repo(repo.git_dir)
+
+
 def commit_metadata(repo: RepoInfo, commits: Sequence[str]) -> dict[str, tuple[int, str, str]]:
     """commit -> (committer time, author email, author date) for the given commits."""
     if not commits:
         return {}
-    out = run_git(
-        ["show", "-s", "--no-walk=unsorted", "--format=%H %ct %aI %ae", *commits, "--"],
-        repo.git_dir,
-        check=False,
-    )
+    import git
+
     meta: dict[str, tuple[int, str, str]] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
-        fields = line.split(" ", 3)
-        if len(fields) == 4:
-            meta[fields[0]] = (int(fields[1]), fields[3], fields[2])
+    handle = _gitpython(repo)
+    try:
+        for sha in commits:
+            try:
+                commit = handle.commit(sha)
+            except (ValueError, git.BadName):
+                continue
+            meta[sha] = (
+                int(commit.committed_date),
+                commit.author.email or "",
+                commit.authored_datetime.isoformat(),
+            )
+    finally:
+        handle.close()
     return meta
 
 
@@ -407,13 +423,11 @@ def ref_state(repo: RepoInfo) -> str | None:
 
 def refs_pointing_at(repo: RepoInfo, oid: str) -> list[str]:
     """Refs whose value is `oid` itself (an annotated tag object)."""
-    out = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
-    names = []
-    for line in out.decode("utf-8", "surrogateescape").splitlines():
-        value, _, name = line.partition(" ")
-        if value == oid:
-            names.append(name)
-    return names
+    handle = _gitpython(repo)
+    try:
+        return sorted(ref.path for ref in handle.refs if ref.object.hexsha == oid)
+    finally:
+        handle.close()
 
 
 def head_tree(repo: RepoInfo) -> tuple[dict[str, list[str]], list[str]]:
