@@ -384,7 +384,7 @@ def _findings(
 
     findings: list[Finding] = []
     for (secret, _path), loc in earliest.items():
-        refs = []
+        refs = refs_cache.get(loc.oid, []) if loc.commit is None else []  # a tag object
         if loc.commit is not None and loc.reachable:
             refs = refs_cache.get(loc.commit) or refs_cache.setdefault(
                 loc.commit, git.refs_containing(repo, loc.commit)
