@@ -483,35 +483,22 @@ def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
             click.echo(f"fastaudit: wrote {name} report to {path}", err=True)
 
 
+_REPORT_FILES = (
+    ("html", "Write the HTML report here."),
+    ("json", "Write the JSON report here."),
+    ("sarif", "Write SARIF 2.1.0 here."),
+    ("junit", "Write JUnit XML here (one suite per rule, one case per key)."),
+)
+
+
 def _report_files(func: F) -> F:
-    options = [
-        click.option(
-            "--html",
-            "html_path",
+    for name, help_text in reversed(_REPORT_FILES):
+        func = click.option(
+            f"--{name}",
+            f"{name}_path",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the HTML report here.",
-        ),
-        click.option(
-            "--json",
-            "json_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the JSON report here.",
-        ),
-        click.option(
-            "--sarif",
-            "sarif_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write SARIF 2.1.0 here.",
-        ),
-        click.option(
-            "--junit",
-            "junit_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write JUnit XML here (one suite per rule, one case per key).",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
+            help=help_text,
+        )(func)
     return func
 
 

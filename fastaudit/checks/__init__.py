@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fastaudit.config import Config
-from fastaudit.findings import Finding, Pass
-from fastaudit.inventory import Departure, Inventory
+from fastaudit.findings import RULES, Finding, Pass, Severity
+from fastaudit.inventory import Departure, Inventory, InventoryKey
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,25 @@ def run(inventory: Inventory, context: CheckContext) -> CheckResult:
     for check in all_checks():
         result.extend(check(inventory, context))
     return result
+
+
+def key_finding(
+    rule_id: str,
+    key: InventoryKey,
+    message: str,
+    evidence: dict[str, object],
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding about one inventory key, at the rule's severity unless told otherwise."""
+    return Finding(
+        rule_id=rule_id,
+        severity=severity if severity is not None else RULES[rule_id].severity,
+        source="inventory",
+        key_id=key.id,
+        key_name=key.name,
+        message=message,
+        evidence=evidence,
+    )
 
 
 def exceeds(earlier: datetime, later: datetime, days: int) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 from itertools import combinations
 
-from fastaudit.checks import CheckContext, CheckResult
-from fastaudit.findings import RULES, Finding, Pass, Practice, Severity
+from fastaudit.checks import CheckContext, CheckResult, key_finding
+from fastaudit.findings import Finding, Pass, Practice, Severity
 from fastaudit.inventory import Inventory, InventoryKey
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -53,24 +53,6 @@ def never_public(net: Network) -> str | None:
     return None
 
 
-def _finding(
-    rule_id: str,
-    key: InventoryKey,
-    message: str,
-    evidence: dict[str, object],
-    severity: Severity | None = None,
-) -> Finding:
-    return Finding(
-        rule_id=rule_id,
-        severity=severity if severity is not None else RULES[rule_id].severity,
-        source="inventory",
-        key_id=key.id,
-        key_name=key.name,
-        message=message,
-        evidence=evidence,
-    )
-
-
 def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], str | None]:
     """Findings for one key, and the pass reason when there are none."""
     cfg = context.config
@@ -79,7 +61,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
     if not key.allowed_ips:
         if production:
             findings.append(
-                _finding(
+                key_finding(
                     "FAST101",
                     key,
                     "production key accepts requests from any address (no IPs configured)",
@@ -101,7 +83,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
                 loose = ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 findings.append(
-                    _finding(
+                    key_finding(
                         "FAST103",
                         key,
                         f"{entry!r} is not an IP address or CIDR range",
@@ -110,7 +92,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
                 )
                 continue
             findings.append(
-                _finding(
+                key_finding(
                     "FAST103",
                     key,
                     f"{entry} has host bits set: it means {loose}, which may not be what was "
@@ -124,7 +106,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
     for entry, net in parsed:
         if net in _ANY or net in _UNSPECIFIED:
             findings.append(
-                _finding(
+                key_finding(
                     "FAST102",
                     key,
                     f"{entry} admits every address",
@@ -136,7 +118,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
         reason = never_public(net)
         if reason:
             findings.append(
-                _finding(
+                key_finding(
                     "FAST104",
                     key,
                     f"{entry} is {reason}: no public client matches it",
@@ -147,7 +129,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
         limit = cfg.wide_ipv4_prefix if net.version == 4 else cfg.wide_ipv6_prefix
         if net.prefixlen < limit:
             findings.append(
-                _finding(
+                key_finding(
                     "FAST102",
                     key,
                     f"{entry} admits {net.num_addresses:,} addresses (wider than /{limit})",
@@ -170,7 +152,7 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
         else:
             continue
         findings.append(
-            _finding(
+            key_finding(
                 "FAST103",
                 key,
                 f"{first} and {second} are {problem} entries",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fastaudit.checks import CheckContext, CheckResult
+from fastaudit.checks import CheckContext, CheckResult, key_finding
 from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, environments_in_name
 
@@ -26,12 +26,10 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
             )
         if problem:
             result.findings.append(
-                Finding(
-                    rule_id="FAST130",
+                key_finding(
+                    "FAST130",
+                    key,
                     severity=RULES["FAST130"].severity,
-                    source="inventory",
-                    key_id=key.id,
-                    key_name=key.name,
                     message=problem,
                     evidence={
                         "environment": key.environment,

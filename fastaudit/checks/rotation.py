@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds
+from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds, key_finding
 from fastaudit.findings import ROTATION_STEPS, RULES, Finding, Pass, Practice, Severity
 from fastaudit.inventory import Inventory, InventoryKey
 
@@ -39,12 +39,10 @@ def _age(key: InventoryKey, context: CheckContext) -> list[Finding]:
         else RULES["FAST110"].severity
     )
     return [
-        Finding(
-            rule_id="FAST110",
+        key_finding(
+            "FAST110",
+            key,
             severity=severity,
-            source="inventory",
-            key_id=key.id,
-            key_name=key.name,
             message=f"key is {age} days old; rotate at least every {limit} days",
             evidence={"age_days": age, "max_age_days": limit, "created_at": _day(key.created_at)},
         )
@@ -75,12 +73,10 @@ def _half_done(keys: list[InventoryKey], context: CheckContext) -> list[Finding]
             )
             step = 4
         findings.append(
-            Finding(
-                rule_id="FAST111",
+            key_finding(
+                "FAST111",
+                old,
                 severity=RULES["FAST111"].severity,
-                source="inventory",
-                key_id=old.id,
-                key_name=old.name,
                 message=f"rotation to {newest.id} left half done for {overlap} days: {missing}",
                 evidence={
                     "old_key": old.id,
@@ -103,12 +99,10 @@ def _departures(key: InventoryKey, context: CheckContext) -> list[Finding]:
         f"{d.name} ({_day(d.left_at)})" for d in sorted(left, key=lambda d: d.left_at)
     )
     return [
-        Finding(
-            rule_id="FAST112",
+        key_finding(
+            "FAST112",
+            key,
             severity=RULES["FAST112"].severity,
-            source="inventory",
-            key_id=key.id,
-            key_name=key.name,
             message=f"created {_day(key.created_at)}, before {names} left; not rotated since",
             evidence={
                 "created_at": _day(key.created_at),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds
-from fastaudit.findings import RULES, Finding, Pass, Practice
+from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds, key_finding
+from fastaudit.findings import Pass, Practice
 from fastaudit.inventory import Inventory
 
 
@@ -17,28 +17,22 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
         finding = None
         if key.last_used_at is None:
             if exceeds(key.created_at, context.as_of, cfg.unused_grace_days):
-                finding = Finding(
-                    rule_id="FAST121",
-                    severity=RULES["FAST121"].severity,
-                    source="inventory",
-                    key_id=key.id,
-                    key_name=key.name,
-                    message=f"never used in the {age} days since it was created",
-                    evidence={"age_days": age, "unused_grace_days": cfg.unused_grace_days},
+                finding = key_finding(
+                    "FAST121",
+                    key,
+                    f"never used in the {age} days since it was created",
+                    {"age_days": age, "unused_grace_days": cfg.unused_grace_days},
                 )
             else:
                 reason = f"not used yet, within the {cfg.unused_grace_days}-day grace period"
         else:
             idle = days_between(key.last_used_at, context.as_of)
             if exceeds(key.last_used_at, context.as_of, cfg.stale_after_days):
-                finding = Finding(
-                    rule_id="FAST120",
-                    severity=RULES["FAST120"].severity,
-                    source="inventory",
-                    key_id=key.id,
-                    key_name=key.name,
-                    message=f"unused for {idle} days (last used {str(key.last_used_at)[:10]})",
-                    evidence={"idle_days": idle, "stale_after_days": cfg.stale_after_days},
+                finding = key_finding(
+                    "FAST120",
+                    key,
+                    f"unused for {idle} days (last used {str(key.last_used_at)[:10]})",
+                    {"idle_days": idle, "stale_after_days": cfg.stale_after_days},
                 )
             else:
                 reason = f"last used {idle} days ago (limit {cfg.stale_after_days})"
