@@ -279,6 +279,8 @@ def main() -> int:
     print("| command | median wall (s) | runs | vs floor | note |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, timing, note in rows:
+        if timing.returncode not in (0, 1):
+            note = f"FAILED (exit {timing.returncode}): time not comparable. {note}".strip()
         print(
             f"| {label} | {timing.median:.2f} | {len(timing.seconds)} | "
             f"{timing.median / floor.median:.2f}x | {note} |"
