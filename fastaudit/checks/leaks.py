@@ -111,7 +111,7 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                         evidence={
                             "locations": locations[:20],
                             "location_count": len(locations),
-                            "key_hint": target.key_hint if target else None,
+                            **({"key_hint": target.key_hint} if target else {}),
                         },
                     )
                 )
