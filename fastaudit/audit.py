@@ -116,21 +116,28 @@ def run(
     all_objects: bool = False,
     use_cache: bool = True,
     verify: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
+    on_repo_done: Callable[[int], None] | None = None,
 ) -> AuditResult:
     from fastaudit import checks
     from fastaudit.inventory import Inventory
 
     vault = KeyVault() if verify is not None else None
     names = repo_names(paths)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        repos = list(
-            pool.map(
-                lambda pn: scan_repo(
-                    pn[0], pn[1], cfg, all_objects=all_objects, use_cache=use_cache, vault=vault
-                ),
-                zip(paths, names, strict=True),
-            )
+    done = 0
+
+    def one(path_and_name: tuple[Path, str]) -> RepoResult:
+        nonlocal done
+        path, name = path_and_name
+        result = scan_repo(
+            path, name, cfg, all_objects=all_objects, use_cache=use_cache, vault=vault
         )
+        done += 1
+        if on_repo_done is not None:
+            on_repo_done(done)
+        return result
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        repos = list(pool.map(one, zip(paths, names, strict=True)))
     findings = [f for r in repos for f in r.findings]
     warnings = [f"{r.name}: {w}" for r in repos for w in r.warnings]
     warnings += [f"{r.name}: not scanned: {r.error}" for r in repos if r.error]

@@ -617,6 +617,7 @@ def build_audit_report(
             all_objects=all_objects,
             use_cache=use_cache,
             verify=verifier,
+            on_repo_done=lambda n: bar.update(n, force=True),
         )
     finally:
         bar.close()

@@ -87,7 +87,9 @@ def render(report: Report, stream: IO[str]) -> None:
         stream.write(style(f"warning: {warning}", _DIM) + "\n")
     for note in report.notes:
         stream.write(style(f"note: {note}", _DIM) + "\n")
-    if report.passes:
+    if report.command == "audit":
+        _scorecard(report, stream)
+    elif report.passes:
         _passes(report, stream)
     if not findings:
         stream.write(f"fastaudit {report.command}: no findings{_scope(report)}.\n")
@@ -122,6 +124,24 @@ def render(report: Report, stream: IO[str]) -> None:
         stream.write(f"  {ALLOW_HELP}\n")
 
 
+def _scorecard(report: Report, stream: IO[str]) -> None:
+    from fastaudit.report import scorecard
+
+    stream.write("Best practices:\n")
+    for card in scorecard(report):
+        if card["status"] == "fail":
+            state = f"{card['failing_findings']} finding(s)"
+        else:
+            state = "pass" if card["status"] == "pass" else "not checked"
+        stream.write(f"  {card['practice']}. {card['title']}: {state}\n")
+    if report.trend:
+        t = report.trend
+        stream.write(
+            f"Since the previous report: {t['new']} new, {t['open']} open, {t['fixed']} fixed\n"
+        )
+    stream.write("\n")
+
+
 def _passes(report: Report, stream: IO[str]) -> None:
     """Coverage: how many keys met each practice, so a clean report is not an empty one."""
     by_practice: dict[int, int] = defaultdict(int)
@@ -133,6 +153,13 @@ def _passes(report: Report, stream: IO[str]) -> None:
 
 def _scope(report: Report) -> str:
     keys = report.stats.get("keys_checked")
+    repos = report.stats.get("repositories")
+    if repos is not None:
+        return (
+            f" across {repos} repositor{'y' if repos == 1 else 'ies'} "
+            f"({report.stats.get('files_scanned', 0)} files, "
+            f"{report.stats.get('objects_total', 0)} git objects) and {keys or 0} inventory keys"
+        )
     if keys is not None:
         return f" in {keys} inventory key{'s' if keys != 1 else ''}"
     files = report.stats.get("files_scanned")
