@@ -412,3 +412,16 @@ def test_commit_message_finding_has_author_and_date(
     assert finding["author_email"] == "author@example.com"
     assert finding["date"].startswith("2026-02-03T04:05:06")
     assert finding["refs"] == ["refs/heads/main"]
+
+
+def test_history_from_a_linked_worktree(
+    repo: Repo, make_key: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    key = make_key()
+    repo.write("a.env", f"KEY={key}\n")
+    first = repo.commit("a", date="2026-01-01T00:00:00+00:00")
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "-b", "other", str(linked))
+    rows, document = history(run_cli, linked)
+    assert rows == [("FAST001", "a.env", 1, first, True)]
+    assert sorted(document["findings"][0]["refs"]) == ["refs/heads/main", "refs/heads/other"]

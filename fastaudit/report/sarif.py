@@ -63,23 +63,73 @@ def _message(finding: Finding) -> str:
     return " ".join(parts)
 
 
-def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+def _base_id(repo: str | None) -> str:
+    return f"REPO_{''.join(c if c.isalnum() else '_' for c in repo)}" if repo else "%SRCROOT%"
+
+
+def _result(
+    finding: Finding, rule_index: dict[str, int], inventory: str | None = None
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index[finding.rule_id],
         "level": _LEVEL[finding.severity],
         "message": {"text": _message(finding)},
     }
-    if finding.path:
+    if finding.path and not finding.path.startswith("("):
         region: dict[str, Any] = {"startLine": max(1, finding.line or 1)}
         if finding.column:
             region["startColumn"] = finding.column
         result["locations"] = [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {
+                        "uri": finding.path,
+                        "uriBaseId": _base_id(finding.repo),
+                    },
                     "region": region,
                 }
+            }
+        ]
+    elif finding.path:  # a commit or tag message: no file to point at
+        result["locations"] = [
+            {
+                "logicalLocations": [
+                    {
+                        "name": finding.path,
+                        "kind": "object",
+                        "fullyQualifiedName": finding.commit or finding.path,
+                    }
+                ]
+            }
+        ]
+    elif finding.key_id:
+        # Inventory findings point at the inventory file, and name the key logically.
+        location: dict[str, Any] = {
+            "logicalLocations": [
+                {
+                    "name": finding.key_name or finding.key_id,
+                    "kind": "resource",
+                    "fullyQualifiedName": f"inventory/{finding.key_id}",
+                }
+            ]
+        }
+        if inventory and "://" not in inventory:
+            location["physicalLocation"] = {
+                "artifactLocation": {"uri": _file_uri(inventory)},
+                "region": {"startLine": 1},
+            }
+        result["locations"] = [location]
+    else:  # a secret-level finding (the same key across environments)
+        result["locations"] = [
+            {
+                "logicalLocations": [
+                    {
+                        "name": finding.redacted or finding.rule_id,
+                        "kind": "resource",
+                        "fullyQualifiedName": f"secret/{(finding.secret_sha256 or '')[:16]}",
+                    }
+                ]
             }
         ]
     identity = finding.fingerprint or ""
@@ -110,7 +160,7 @@ def as_document(report: Report) -> dict[str, Any]:
                 "rules": [_rule_descriptor(r) for r in rule_ids],
             }
         },
-        "results": [_result(f, rule_index) for f in findings],
+        "results": [_result(f, rule_index, report.parameters.get("inventory")) for f in findings],
         "invocations": [
             {
                 "executionSuccessful": True,
@@ -121,9 +171,20 @@ def as_document(report: Report) -> dict[str, Any]:
         ],
         "properties": {"command": report.command, "rulesWithResults": used},
     }
+    bases: dict[str, Any] = {}
     if report.root:
-        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": _dir_uri(report.root)}}
+        bases["%SRCROOT%"] = {"uri": _dir_uri(report.root)}
+    for repo in report.repos:
+        bases[_base_id(repo["name"])] = {"uri": _dir_uri(repo["path"])}
+    if bases:
+        run["originalUriBaseIds"] = bases
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _file_uri(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).resolve().as_uri()
 
 
 def _dir_uri(root: str) -> str:
