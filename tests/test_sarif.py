@@ -53,17 +53,17 @@ def test_empty_scan_sarif_is_valid(repo: Repo, run_cli, sarif_schema) -> None:
 
 
 def test_audit_sarif_gives_every_result_a_location(demo_audit, sarif_schema) -> None:
-    repo, out, _ = demo_audit
+    _repo, out, _ = demo_audit
     document = json.loads((out / "report.sarif").read_text())
     jsonschema.Draft4Validator(sarif_schema).validate(document)
     run = document["runs"][0]
     assert "REPO_example_service" in run["originalUriBaseIds"]
     for result in run["results"]:
         assert result["locations"], result["ruleId"]
-    inventory = [r for r in run["results"] if r["ruleId"] == "FAST110"][0]["locations"][0]
+    inventory = next(r for r in run["results"] if r["ruleId"] == "FAST110")["locations"][0]
     assert inventory["logicalLocations"][0]["fullyQualifiedName"].startswith("inventory/")
     assert inventory["physicalLocation"]["artifactLocation"]["uri"].endswith("inventory.json")
-    leak = [r for r in run["results"] if r["ruleId"] == "FAST002"][0]["locations"][0]
+    leak = next(r for r in run["results"] if r["ruleId"] == "FAST002")["locations"][0]
     assert leak["physicalLocation"]["artifactLocation"] == {
         "uri": "config/production.env",
         "uriBaseId": "REPO_example_service",
