@@ -233,6 +233,18 @@ def _url_events(
         )
 
 
+def may_hold_findings(data: bytes, spec: KeySpec) -> bool:
+    """The whole engine's pre-filter for one in-memory input: False means `scan_chunks`
+    would find nothing, so callers with many small files can skip it entirely."""
+    if any(p in data for p in spec.prefix_bytes):
+        return True
+    if data[:4].startswith(tuple(bom for bom, _ in _BOMS)):
+        return True  # UTF-16/32 text: only the decoded form can be judged
+    if b"\x00" in data and any(m in data for m in spec.utf16_markers):
+        return True
+    return _may_hold_http_url(data)
+
+
 def scan_bytes(
     data: bytes, path: str, spec: KeySpec, *, source: str = "worktree", rule_id: str = "FAST001"
 ) -> list[Finding]:

@@ -6,13 +6,14 @@ engine; the CLI calls it and renders what it returns.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastaudit.baseline import Baseline
 from fastaudit.detect import KeySpec, KeyVault
-from fastaudit.engine import EngineStats, scan_chunks
+from fastaudit.engine import CHUNK_SIZE, EngineStats, may_hold_findings, scan_chunks
 from fastaudit.findings import Finding
 from fastaudit.sources.files import FileEntry, Selection, read_chunks
 
@@ -63,15 +64,7 @@ def scan_files(
     stats = EngineStats()
     for entry in selection.entries:
         try:
-            result.findings.extend(
-                scan_chunks(
-                    _counting(read_chunks(entry.abs_path), result),
-                    entry.rel_path,
-                    spec,
-                    stats=stats,
-                    vault=vault,
-                )
-            )
+            result.findings.extend(_scan_file(entry, spec, stats, vault, result))
         except FileNotFoundError:
             pass  # removed while we were scanning
         except OSError as exc:
@@ -82,6 +75,35 @@ def scan_files(
             on_file(entry)
     result.suppressed_inline = stats.suppressed_inline
     return result
+
+
+def _scan_file(
+    entry: FileEntry,
+    spec: KeySpec,
+    stats: EngineStats,
+    vault: KeyVault | None,
+    result: ScanResult,
+) -> list[Finding]:
+    """One file. Most files are small and hold nothing: read them in one call and let the
+    literal pre-filter dismiss them without entering the streaming engine."""
+    with open(entry.abs_path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < CHUNK_SIZE:
+            data = handle.read(size + 1)
+            if len(data) <= size:  # the whole file (it did not grow meanwhile)
+                result.bytes_scanned += len(data)
+                if not may_hold_findings(data, spec):
+                    return []
+                return list(scan_chunks((data,), entry.rel_path, spec, stats=stats, vault=vault))
+    return list(
+        scan_chunks(
+            _counting(read_chunks(entry.abs_path), result),
+            entry.rel_path,
+            spec,
+            stats=stats,
+            vault=vault,
+        )
+    )
 
 
 def scan_blobs(

@@ -67,8 +67,13 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def relative_name(abs_path: str, root: Path) -> str:
-    """`/`-separated path relative to `root`, or the absolute path when outside it."""
+def relative_name(abs_path: str, root: Path, root_prefix: str | None = None) -> str:
+    """`/`-separated path relative to `root`, or the absolute path when outside it.
+
+    `root_prefix` (root plus a separator) makes the common case a string slice rather
+    than `os.path.relpath`, which dominated the selection of large trees."""
+    if root_prefix is not None and abs_path.startswith(root_prefix) and "/.." not in abs_path:
+        return abs_path[len(root_prefix) :].replace(os.sep, "/")
     rel = os.path.relpath(abs_path, root)
     if rel.startswith(".."):
         rel = abs_path
@@ -87,6 +92,7 @@ def select(
     `explicit_files` (the pre-commit hook) scans exactly the files named, nothing else.
     """
     root = report_root(paths)
+    root_prefix = os.path.join(str(root), "")
     selection = Selection(root=root)
     seen: set[str] = set()
     for path in paths or [Path.cwd()]:
@@ -114,7 +120,7 @@ def select(
                 continue
             if not stat.S_ISREG(mode):
                 continue  # directories (submodules), fifos, devices
-            rel = relative_name(abs_path, root)
+            rel = relative_name(abs_path, root, root_prefix)
             if exclude is not None and exclude(rel):
                 selection.skipped_excluded += 1
                 continue
