@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -285,3 +286,34 @@ def test_this_repository_is_clean(run_cli) -> None:
     result = run_cli("scan", str(REPO_ROOT), "--format", "json")
     assert result.json()["findings"] == []
     assert result.code == 0
+
+
+def test_every_encoding_is_found_through_the_file_scan(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    keys = {}
+    for name, encoding in [
+        ("u16.txt", "utf-16"),
+        ("u16be.txt", "utf-16-be"),
+        ("u32.txt", "utf-32"),
+        ("latin1.txt", "latin-1"),
+    ]:
+        key = make_key()
+        keys[name] = key
+        text = f"première ligne\nAPI_KEY={key}\n"
+        data = text.encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        repo.write(name, data)
+    wide = make_key()
+    keys["app.bin"] = wide
+    repo.write("app.bin", b"\x00\x01MZ" + f"X={wide}".encode("utf-16-le") + b"\x00\xff" * 8)
+    result = run_cli("scan", str(repo.path), "--format", "json")
+    found = {(f["path"], f["line"]) for f in result.json()["findings"]}
+    assert found == {
+        ("u16.txt", 2),
+        ("u16be.txt", 2),
+        ("u32.txt", 2),
+        ("latin1.txt", 2),
+        ("app.bin", 1),
+    }
