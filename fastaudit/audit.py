@@ -14,12 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError
 from fastaudit.findings import Finding, Pass
+
+if TYPE_CHECKING:
+    from fastaudit.report import Report
 
 
 @dataclass
@@ -166,3 +169,74 @@ def versions() -> dict[str, str]:
     except FastauditError:
         git = "unknown"
     return {"fastaudit": __version__, "python": platform.python_version(), "git": git}
+
+
+def build_report(
+    paths: Sequence[Path],
+    cfg: Config,
+    *,
+    inventory: Any,
+    departures: Sequence[Any],
+    as_of: datetime,
+    previous: Path | None = None,
+    all_objects: bool = False,
+    use_cache: bool = True,
+    verifier: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
+    on_repo_done: Callable[[int], None] | None = None,
+) -> Report:
+    """Run the audit and assemble its report: trend against `previous`, totals, and the
+    parameters that make it reproducible."""
+    from fastaudit import saved, trend
+    from fastaudit.checks import parameters as check_parameters
+    from fastaudit.report import Report
+
+    result = run(
+        paths,
+        cfg,
+        inventory=inventory,
+        as_of=as_of,
+        departures=departures,
+        all_objects=all_objects,
+        use_cache=use_cache,
+        verify=verifier,
+        on_repo_done=on_repo_done,
+    )
+    findings = result.findings
+    fixed: list[Finding] = []
+    counts = None
+    if previous is not None:
+        compared = trend.compare(findings, saved.load(previous).findings)
+        findings, fixed, counts = compared.findings, compared.fixed, compared.counts
+    stats: dict[str, Any] = {
+        "repositories": len(result.repos),
+        "files_scanned": sum(r.stats.get("files_scanned", 0) for r in result.repos),
+        "objects_total": sum(r.stats.get("objects_total") or 0 for r in result.repos),
+        "keys_checked": len(inventory.keys) if inventory else 0,
+        "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
+        "departures": len(departures),
+    }
+    params = check_parameters(cfg, as_of, inventory.source if inventory else None)
+    params.update(
+        {
+            "repositories": [str(p) for p in paths],
+            "all_objects": all_objects,
+            "verify": verifier is not None,
+            "previous": str(previous) if previous else None,
+            "versions": versions(),
+        }
+    )
+    return Report(
+        command="audit",
+        findings=findings,
+        stats=stats,
+        warnings=result.warnings,
+        parameters=params,
+        passes=result.passes,
+        notes=result.notes,
+        repos=[
+            {"name": r.name, "path": r.path, "stats": r.stats, "error": r.error}
+            for r in result.repos
+        ],
+        fixed=fixed,
+        trend=counts,
+    )

@@ -90,33 +90,16 @@ def _verify_options(func: F) -> F:
 def _verified(
     findings: list[Finding], vault: Any, cfg: Config, limit: int | None, use_cache: bool
 ) -> list[Finding]:
-    """Findings with live/rejected/unknown, a live key raised to critical plus FAST140."""
     from fastaudit import verify
-    from fastaudit.checks import CheckContext, leaks
-    from fastaudit.inventory import Inventory
 
-    base = verify.api_base()
-    secrets = [f.secret_sha256 for f in findings if f.secret_sha256]
-    verifier = verify.Verifier(
-        base=base,
-        limit=cfg.verify_limit if limit is None else limit,
-        concurrency=cfg.verify_concurrency,
-        timeout=cfg.http_timeout_seconds,
-        retries=cfg.http_retries,
-        cache=verify.VerifyCache(verify.VerifyCache.default_path(), cfg.verify_cache_hours)
-        if use_cache
-        else None,
+    return verify.verify_findings(
+        findings,
+        vault,
+        cfg,
+        limit=limit,
+        use_cache=use_cache,
+        announce=lambda line: click.echo(f"fastaudit: {line}", err=True),
     )
-    sending, cached = verifier.plan(vault, secrets)
-    click.echo(
-        f"fastaudit: verifying {len(set(secrets))} unique key(s): sending {sending} to "
-        f"{verify.endpoint(base)}" + (f", {cached} answered from the cache" if cached else ""),
-        err=True,
-    )
-    verdicts = verifier.verify(vault, secrets)
-    checked = verify.apply(findings, verdicts)
-    context = CheckContext(config=cfg, as_of=_as_of(None), leaks=tuple(checked))
-    return checked + leaks.check(Inventory((), "none"), context).findings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -389,19 +372,9 @@ def _run_checks(
 
 
 def _check_parameters(cfg: Config, as_of: Any, source: str | None) -> dict[str, Any]:
-    return {
-        "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "inventory": source,
-        "thresholds": {
-            "max_age_days": cfg.max_age_days,
-            "rotation_overlap_days": cfg.rotation_overlap_days,
-            "stale_after_days": cfg.stale_after_days,
-            "unused_grace_days": cfg.unused_grace_days,
-            "wide_ipv4_prefix": cfg.wide_ipv4_prefix,
-            "wide_ipv6_prefix": cfg.wide_ipv6_prefix,
-        },
-        "config": cfg.source,
-    }
+    from fastaudit.checks import parameters
+
+    return parameters(cfg, as_of, source)
 
 
 @cli.command()
@@ -591,14 +564,11 @@ def build_audit_report(
     verify: bool = False,
     verify_limit: int | None = None,
 ) -> Report:
-    """Run the audit and assemble its report (also used by `fastaudit demo`)."""
+    """The audit with this command line's progress bar and verification announcement."""
     from fastaudit import audit as audits
-    from fastaudit import saved, trend
     from fastaudit.inventory import load_departures
     from fastaudit.progress import Progress
-    from fastaudit.report import Report
 
-    departures = load_departures(departures_path) if departures_path else []
     verifier = None
     if verify:
 
@@ -608,58 +578,20 @@ def build_audit_report(
     bar = Progress("audit", len(paths), unit="repositories")
     bar.update(0, force=True)
     try:
-        result = audits.run(
+        return audits.build_report(
             paths,
             cfg,
             inventory=inventory,
+            departures=load_departures(departures_path) if departures_path else [],
             as_of=as_of,
-            departures=departures,
+            previous=previous,
             all_objects=all_objects,
             use_cache=use_cache,
-            verify=verifier,
+            verifier=verifier,
             on_repo_done=lambda n: bar.update(n, force=True),
         )
     finally:
         bar.close()
-    findings = result.findings
-    fixed: list[Finding] = []
-    counts = None
-    if previous is not None:
-        compared = trend.compare(findings, saved.load(previous).findings)
-        findings, fixed, counts = compared.findings, compared.fixed, compared.counts
-    stats: dict[str, Any] = {
-        "repositories": len(result.repos),
-        "files_scanned": sum(r.stats.get("files_scanned", 0) for r in result.repos),
-        "objects_total": sum(r.stats.get("objects_total") or 0 for r in result.repos),
-        "keys_checked": len(inventory.keys) if inventory else 0,
-        "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
-        "departures": len(departures),
-    }
-    parameters = _check_parameters(cfg, as_of, inventory.source if inventory else None)
-    parameters.update(
-        {
-            "repositories": [str(p) for p in paths],
-            "all_objects": all_objects,
-            "verify": verify,
-            "previous": str(previous) if previous else None,
-            "versions": audits.versions(),
-        }
-    )
-    return Report(
-        command="audit",
-        findings=findings,
-        stats=stats,
-        warnings=result.warnings,
-        parameters=parameters,
-        passes=result.passes,
-        notes=result.notes,
-        repos=[
-            {"name": r.name, "path": r.path, "stats": r.stats, "error": r.error}
-            for r in result.repos
-        ],
-        fixed=fixed,
-        trend=counts,
-    )
 
 
 @cli.command("report")

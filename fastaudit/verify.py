@@ -21,7 +21,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,8 @@ from fastaudit.http import API_KEY_HEADER, SafeClient, require_https
 
 if TYPE_CHECKING:
     import requests
+
+    from fastaudit.config import Config
 
 DEFAULT_API_BASE = "https://api.tools.fast"
 API_BASE_ENV = "FASTAUDIT_API_BASE"
@@ -223,3 +225,43 @@ def apply(findings: Sequence[Finding], verdicts: dict[str, Verdict]) -> list[Fin
             finding.with_changes(verification=verdict.status, evidence=evidence, severity=severity)
         )
     return out
+
+
+def verify_findings(
+    findings: list[Finding],
+    vault: KeyVault,
+    cfg: Config,
+    *,
+    limit: int | None,
+    use_cache: bool,
+    announce: Callable[[str], None],
+) -> list[Finding]:
+    """Verify every leaked key once; a live one becomes critical and gains a FAST140.
+
+    `announce` is told, before anything is sent, how many keys go where.
+    """
+    from datetime import datetime, timezone
+
+    from fastaudit.checks import CheckContext, leaks
+    from fastaudit.inventory import Inventory
+
+    base = api_base()
+    secrets = [f.secret_sha256 for f in findings if f.secret_sha256]
+    verifier = Verifier(
+        base=base,
+        limit=cfg.verify_limit if limit is None else limit,
+        concurrency=cfg.verify_concurrency,
+        timeout=cfg.http_timeout_seconds,
+        retries=cfg.http_retries,
+        cache=VerifyCache(VerifyCache.default_path(), cfg.verify_cache_hours)
+        if use_cache
+        else None,
+    )
+    sending, cached = verifier.plan(vault, secrets)
+    announce(
+        f"verifying {len(set(secrets))} unique key(s): sending {sending} to {endpoint(base)}"
+        + (f", {cached} answered from the cache" if cached else "")
+    )
+    checked = apply(findings, verifier.verify(vault, secrets))
+    context = CheckContext(config=cfg, as_of=datetime.now(timezone.utc), leaks=tuple(checked))
+    return checked + leaks.check(Inventory((), "none"), context).findings

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastaudit.config import Config
 from fastaudit.findings import RULES, Finding, Pass, Severity
@@ -90,3 +91,20 @@ def exceeds(earlier: datetime, later: datetime, days: int) -> bool:
 def days_between(earlier: datetime, later: datetime) -> int:
     """Whole days elapsed (floor): exactly 90 days old is 90, one second short is 89."""
     return int((later - earlier).total_seconds() // 86400)
+
+
+def parameters(config: Config, as_of: datetime, source: str | None) -> dict[str, Any]:
+    """What a check run depended on, for the report: reproducible only if recorded."""
+    return {
+        "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "inventory": source,
+        "thresholds": {
+            "max_age_days": config.max_age_days,
+            "rotation_overlap_days": config.rotation_overlap_days,
+            "stale_after_days": config.stale_after_days,
+            "unused_grace_days": config.unused_grace_days,
+            "wide_ipv4_prefix": config.wide_ipv4_prefix,
+            "wide_ipv6_prefix": config.wide_ipv6_prefix,
+        },
+        "config": config.source,
+    }
