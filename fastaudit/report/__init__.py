@@ -78,7 +78,8 @@ def _checked(report: Report, practice: Practice) -> str | None:
         scanned.append(f"{files} files")
     if objects is not None:
         scanned.append(f"{objects} git objects")
-    repos = f" in {len(report.repos)} repositories" if report.repos else ""
+    count = len(report.repos)
+    repos = f" in {count} repositor{'y' if count == 1 else 'ies'}" if report.repos else ""
     if practice is Practice.NEVER_COMMIT:
         parts = [" and ".join(scanned) + repos] if scanned else []
         if keys and stats.get("leaks_given", 1):
