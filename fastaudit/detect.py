@@ -49,7 +49,10 @@ _WORD_SEGMENT = re.compile(r"[a-z]+|[A-Z]+|[A-Z][a-z]+|[0-9]+")
 # One unseparated camelCase phrase, optionally ending in a number (`yourApiKeyGoesHere42`,
 # `ThisIsNotARealKey`). Every word must be pronounceable (have a vowel; one-letter words
 # only "a" and "I"), which random strings almost never manage.
-_CAMEL_PHRASE = re.compile(r"(?:[A-Z][a-z]*|[a-z]+)+[0-9]*")
+# Written so that every character has one way to match (a leading lower-case run, then
+# words that each start with a capital): `(?:[A-Z][a-z]*|[a-z]+)+` is the same language
+# but backtracks exponentially on a long lower-case run that fails at its end.
+_CAMEL_PHRASE = re.compile(r"(?=[A-Za-z])[a-z]*(?:[A-Z][a-z]*)*[0-9]*")
 _CAMEL_WORD = re.compile(r"[A-Z][a-z]*|[a-z]+")
 _SEGMENT_SPLIT = re.compile(r"[_\-]+")
 

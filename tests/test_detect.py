@@ -193,3 +193,12 @@ _PLACEHOLDERS = st.one_of(
 def test_no_placeholder_form_is_ever_reported(placeholder: str, after: str) -> None:
     text = f"key = fast_prod_{placeholder}\n{after.replace('fast_prod_', '')}"
     assert verdict(text) == []
+
+
+@pytest.mark.parametrize("tail", ["1q", "1qQ", "7ab-c", "1q_"])
+def test_long_lower_case_runs_are_judged_in_linear_time(tail: str) -> None:
+    # Regression: a nested quantifier in the word-shape check backtracked exponentially
+    # on a long lower-case run that fails at its very end (this call never returned).
+    body = "q" * 58 + tail
+    assert not is_key("fast_prod_" + body)
+    assert list(find_keys(f"k=fast_prod_{body}\n".encode(), KeySpec())) == []

@@ -317,3 +317,38 @@ def test_every_encoding_is_found_through_the_file_scan(
         ("latin1.txt", 2),
         ("app.bin", 1),
     }
+
+
+def test_parallel_scan_matches_the_sequential_one(
+    repo: Repo, make_key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastaudit import scan as scanning
+    from fastaudit.detect import KeySpec
+    from fastaudit.sources.files import select
+
+    for index in range(60):
+        body = f"line {index}\n" * (index % 7)
+        if index % 9 == 0:
+            body += (
+                f"KEY_{index} = '{make_key()}'  # and http://api.tools.fast\n"  # fastaudit: allow
+            )
+        repo.write(f"d{index % 5}/f{index}.py", body)
+    repo.write("skip.py", f"x = '{make_key()}'  # fastaudit: allow\n")
+    selection = select([repo.path])
+    monkeypatch.setattr(scanning, "PARALLEL_MIN_FILES", 10)
+    forked: list[bool] = []
+    real = scanning._scan_in_workers
+
+    def spy(*args: Any) -> Any:
+        parts = real(*args)
+        forked.append(parts is not None)
+        return parts
+
+    monkeypatch.setattr(scanning, "_scan_in_workers", spy)
+    parallel = scanning.scan_files(selection, KeySpec(), workers=2)
+    assert forked == [True]
+    sequential = scanning.scan_files(selection, KeySpec(), workers=1)
+    assert parallel.findings == sequential.findings
+    assert len(parallel.findings) == 14
+    assert parallel.stats() == sequential.stats()
+    assert parallel.suppressed_inline == 1
