@@ -32,7 +32,7 @@ MIN_ENTROPY_BITS = 2.5
 
 # Bumped whenever a change here could turn a past "no key" verdict into "key": caches of
 # scanned objects made under an older version are then ignored.
-DETECTION_VERSION = 1
+DETECTION_VERSION = 2
 
 # How far before a prefix we may look to decide whether it is glued to a word or preceded
 # by an escape sequence (`\u003d` is the longest escape we recognise: 6 bytes).
@@ -81,15 +81,17 @@ class KeySpec:
 
     @cached_property
     def pattern(self) -> re.Pattern[bytes]:
-        """Prefix followed by the longest run of key characters (possibly empty).
+        """Prefix followed by the run of key characters, up to `max_length + 1` of them.
 
-        The run is captured unbounded so that an over-long run is seen whole and rejected,
-        rather than its first `max_length` characters being mistaken for a key.
+        One character more than a key may have is enough to see that a run is too long
+        (and reject it, rather than mistake its first `max_length` characters for a key),
+        and the bound keeps every candidate's cost fixed, however long the run.
         """
         alternatives = b"|".join(
             re.escape(p.encode("ascii")) for p in sorted(self.prefixes, key=len, reverse=True)
         )
-        return re.compile(b"(" + alternatives + b")([A-Za-z0-9_\\-]*)")
+        bound = str(self.max_length + 1).encode("ascii")
+        return re.compile(b"(" + alternatives + b")([A-Za-z0-9_\\-]{0," + bound + b"})")
 
     @property
     def cache_id(self) -> str:
@@ -289,14 +291,26 @@ def find_keys(
     context needed to judge a key near the edge; callers scanning in chunks rely on that.
     """
     stop = len(data) if stop is None else stop
-    for match in spec.pattern.finditer(data, start):
+    search = spec.pattern.search
+    # Start a key's length early, so that a key straddling `start` (judged by whoever
+    # scanned before it) is stepped over as a whole, exactly as a scan from 0 would.
+    position = max(0, start - spec.window) if start else 0
+    while True:
+        match = search(data, position)
+        if match is None or match.start() >= stop:
+            return
         key_start = match.start()
-        if key_start >= stop:
-            break
+        # Every prefix is judged on its own: after a rejected candidate the search goes
+        # on inside it, so `…-fast_prod_KEY` at the end of a long run is still seen, and
+        # the verdict for a prefix never depends on where the scan happened to start.
+        position = key_start + 1
         if _glued(data, key_start):
             continue
         body = match.group(2).decode("ascii")
         if rejection_reason(body, spec) is not None:
+            continue
+        position = match.end()
+        if key_start < start:
             continue
         prefix = match.group(1).decode("ascii")
         yield KeyHit(key_start, match.end(), prefix, prefix + body)

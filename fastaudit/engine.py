@@ -67,22 +67,26 @@ def _decode_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
-def _line_bounds(buf: bytes, start: int, end: int) -> tuple[int, int]:
-    line_start = buf.rfind(b"\n", max(0, start - LINE_CONTEXT), start) + 1
-    line_end = buf.find(b"\n", end, end + LINE_CONTEXT)
-    return line_start, (len(buf) if line_end < 0 else line_end)
-
-
 def _suppressed(buf: bytes, start: int, end: int) -> bool:
-    """An allow comment on the key's line, or an allow-next-line comment on the line before."""
-    line_start, line_end = _line_bounds(buf, start, end)
-    line = buf[line_start:line_end]
+    """An allow comment on the key's line, or an allow-next-line comment on the line before.
+
+    Context is bounded (LINE_CONTEXT bytes each way from the finding, and as much again
+    for the line before), so the verdict never depends on where a chunk happened to
+    start or end: `scan_chunks` keeps exactly that much around every finding.
+    """
+    low = max(0, start - LINE_CONTEXT)
+    newline = buf.rfind(b"\n", low, start)
+    line_start = newline + 1 if newline >= 0 else low
+    high = min(len(buf), end + LINE_CONTEXT)
+    line_end = buf.find(b"\n", end, high)
+    line = buf[line_start : line_end if line_end >= 0 else high]
     if any(marker in line for marker in ALLOW_MARKERS):
         return True
-    if line_start == 0:
-        return False
-    prev_start = buf.rfind(b"\n", max(0, line_start - 1 - LINE_CONTEXT), line_start - 1) + 1
-    previous = buf[prev_start : line_start - 1]
+    if newline < 0:
+        return False  # no line before this one within reach
+    prev_low = max(0, newline - LINE_CONTEXT)
+    prev_newline = buf.rfind(b"\n", prev_low, newline)
+    previous = buf[(prev_newline + 1 if prev_newline >= 0 else prev_low) : newline]
     return any(marker in previous for marker in ALLOW_NEXT_LINE_MARKERS)
 
 
@@ -128,13 +132,17 @@ def scan_chunks(
     vault: KeyVault | None = None,
 ) -> Iterator[Finding]:
     """Findings in a byte stream, in order. `chunks` may be one piece or many."""
-    overlap = max(spec.window, URL_WINDOW) + LOOKBEHIND
+    # A finding is judged once LINE_CONTEXT bytes past it are in the buffer (its line,
+    # for allow comments), and the buffer keeps 2 * LINE_CONTEXT behind it (its line and
+    # the one before): the same verdicts as scanning the input in one piece.
+    overlap = max(spec.window, URL_WINDOW) + LOOKBEHIND + LINE_CONTEXT
     stats = stats if stats is not None else EngineStats()
     buf = b""
     base = 0  # absolute offset of buf[0]
     own_start = 0  # absolute offset from which matches belong to the current buffer
     newlines = 0  # newlines in [0, counted)
     counted = 0
+    last_newline = -1  # absolute offset of the last newline in [0, counted)
     iterator = iter(_decode_bom(chunks))
     pending = next(iterator, None)
     while pending is not None:
@@ -155,17 +163,28 @@ def scan_chunks(
             events.extend(_url_events(buf, path, source, lo, hi))
             events.sort(key=lambda e: e[0])
             for start, _end, finding in events:
-                newlines += buf.count(b"\n", counted - base, start)
+                found = buf.count(b"\n", counted - base, start)
+                if found:
+                    newlines += found
+                    last_newline = base + buf.rfind(b"\n", counted - base, start)
                 counted = base + start
-                line_start = buf.rfind(b"\n", max(0, start - LINE_CONTEXT), start) + 1
-                yield finding.with_changes(line=newlines + 1, column=start - line_start + 1)
+                # Columns from the running newline position: correct even when the line
+                # began in an earlier chunk, and linear however many keys share a line.
+                yield finding.with_changes(line=newlines + 1, column=base + start - last_newline)
             own_start = own_end
         if final:
             break
-        keep = buf[-overlap:]
+        # Keep the overlap a key needs ahead, plus the two lines of context an allow
+        # comment may sit in behind (the key's line and the one before it), so a key just
+        # past a chunk boundary is judged exactly as it would be in one piece.
+        keep = buf[-(overlap + 2 * LINE_CONTEXT + 2) :]
         new_base = base + len(buf) - len(keep)
-        newlines += buf.count(b"\n", counted - base, new_base - base)
-        counted = new_base
+        if counted < new_base:  # an event may already have counted a little further
+            found = buf.count(b"\n", counted - base, new_base - base)
+            if found:
+                newlines += found
+                last_newline = base + buf.rfind(b"\n", counted - base, new_base - base)
+            counted = new_base
         base, buf = new_base, keep
 
 

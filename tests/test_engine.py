@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fastaudit.detect import KeySpec, generate_key, redact
@@ -127,3 +129,38 @@ def test_http_url_message_drops_the_query_string_that_may_hold_a_key() -> None:
     findings = scan_bytes(data, "f", SPEC)
     assert sorted(f.rule_id for f in findings) == ["FAST001", "FAST003"]
     assert all(key not in str(f.to_dict()) for f in findings)
+
+
+def _fingerprints(findings: list[Any]) -> list[tuple[Any, ...]]:
+    return [(f.rule_id, f.line, f.column, f.secret_sha256) for f in findings]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 53, 300])
+def test_chunked_scan_judges_every_finding_as_a_whole_scan_does(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzzing with a tiny LINE_CONTEXT (so buffers are trimmed constantly): an
+    allow comment behind or ahead of a key on a long line, a key right after a rejected
+    over-long run, a key inside an accepted one, and columns on lines that began in an
+    earlier chunk must come out the same however the input is cut."""
+    from fastaudit import engine
+
+    monkeypatch.setattr(engine, "LINE_CONTEXT", 40)
+    key, other = generate_key(), generate_key()
+    cases = [
+        "x" * 90 + f" {key} ; fastaudit: allow\n",
+        f"fastaudit: allow here{'y' * 70} {key}\n",
+        "fast_prod_" + "c" * 70 + f"A-{key}\nnext\n",
+        f"\\u003dfast_prod_-{key}-tail\n",
+        "z" * 500 + f" {key} " + "w" * 300 + f" http://tools.fast {other}\n",  # fastaudit: allow
+        "fastaudit: allow-next-line\n" + "q" * 120 + f" {key}\n",
+    ]
+    spec = KeySpec()
+    for text in cases:
+        data = text.encode()
+        whole = engine.scan_bytes(data, "f", spec)
+        pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+        assert _fingerprints(list(engine.scan_chunks(pieces, "f", spec))) == _fingerprints(whole)
+        for finding in whole:
+            line = data.split(b"\n")[finding.line - 1]
+            assert line[finding.column - 1 :].lower().startswith((b"fast_prod_", b"http://"))
