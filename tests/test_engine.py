@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastaudit.detect import KeySpec, generate_key, redact
 from fastaudit.engine import scan_bytes, scan_chunks
@@ -164,3 +166,49 @@ def test_chunked_scan_judges_every_finding_as_a_whole_scan_does(
         for finding in whole:
             line = data.split(b"\n")[finding.line - 1]
             assert line[finding.column - 1 :].lower().startswith((b"fast_prod_", b"http://"))
+
+
+_PIECES = [
+    "fast_prod_",
+    "_",
+    "-",
+    "\\n",
+    "%3D",
+    "\\u003d",
+    "é",
+    "\x00",
+    " ",
+    "\n",
+    "\r\n",
+    "http://tools.fast",
+    "HTTP://API.TOOLS.FAST",  # fastaudit: allow
+    "fastaudit: allow",
+    "fastaudit: allow-next-line",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(
+            st.sampled_from(_PIECES),
+            st.text(alphabet="aA0_-qz9", min_size=1, max_size=80),
+            st.builds(generate_key),
+        ),
+        max_size=40,
+    ),
+    chunk=st.integers(min_value=1, max_value=400),
+)
+def test_property_chunking_never_changes_a_verdict(parts: list[str], chunk: int) -> None:
+    from fastaudit import engine
+
+    saved = engine.LINE_CONTEXT
+    engine.LINE_CONTEXT = 24  # trim buffers constantly
+    try:
+        data = "".join(parts).encode("utf-8")
+        spec = KeySpec()
+        whole = engine.scan_bytes(data, "f", spec)
+        pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)] or [b""]
+        assert _fingerprints(list(engine.scan_chunks(pieces, "f", spec))) == _fingerprints(whole)
+    finally:
+        engine.LINE_CONTEXT = saved
