@@ -299,20 +299,29 @@ def test_corrupt_object_is_a_warning_and_other_findings_survive(
     assert any("could not read" in w or "missing" in w for w in document["warnings"])
 
 
-def test_large_blob_is_streamed_and_its_key_found(
+def test_large_blobs_are_streamed_and_the_stream_goes_on_after_them(
     repo: Repo, make_key: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fastaudit.sources import gitobjects
 
     monkeypatch.setattr(gitobjects, "LARGE_OBJECT", 4096)  # make "large" cheap to build
-    key = make_key()
+    key, small_key = make_key(), make_key()
     filler = b"x" * 70_000 + b"\n"
     repo.write("data.bin", filler * 3 + f"token={key}\n".encode() + filler)
-    first = repo.commit("big", date="2026-01-01T00:00:00+00:00")
+    repo.write("clean.bin", filler * 2)  # large and clean
+    for index in range(20):
+        repo.write(f"small/{index}.txt", f"value {index}\n")
+    repo.write("small/key.env", f"KEY={small_key}\n")
+    first = repo.commit("big and small", date="2026-01-01T00:00:00+00:00")
 
-    rows, _ = history(run_cli, repo.path)
+    rows, document = history(run_cli, repo.path)
 
-    assert rows == [("FAST001", "data.bin", 4, first, True)]
+    assert rows == [
+        ("FAST001", "data.bin", 4, first, True),
+        ("FAST001", "small/key.env", 1, first, True),
+    ]
+    assert document["warnings"] == []
+    assert document["stats"]["objects_scanned"] == document["stats"]["objects_total"]
 
 
 def test_cache_makes_a_second_scan_read_only_new_objects(

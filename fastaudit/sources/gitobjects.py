@@ -261,6 +261,10 @@ def _parse(
                     tail = window[-(longest - 1) :] if longest > 1 else b""
                 pos += take
                 remaining -= take
+            if pos >= len(buf) and not refill():  # the newline that ends every object
+                stats.truncated = "git cat-file output ended inside an object"
+                return
+            pos += 1
             if found:
                 yield ObjectHit(oid.decode("ascii"), kind.decode("ascii"), None)
         else:
