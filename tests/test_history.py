@@ -434,3 +434,25 @@ def test_history_from_a_linked_worktree(
     rows, document = history(run_cli, linked)
     assert rows == [("FAST001", "a.env", 1, first, True)]
     assert sorted(document["findings"][0]["refs"]) == ["refs/heads/main", "refs/heads/other"]
+
+
+def test_many_corrupt_objects_do_not_stall_the_scan(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    # Enough unreadable objects that git's error messages overflow a pipe's buffer.
+    key = make_key()
+    for index in range(900):
+        repo.write(f"junk/{index}.txt", f"junk {index}\n")
+    repo.write("good.env", f"KEY={key}\n")
+    first = repo.commit("many", date="2026-01-01T00:00:00+00:00")
+    objects = repo.path / ".git" / "objects"
+    junk = repo.git("ls-tree", "-r", "HEAD", "junk/").split()
+    for oid in junk[2::4]:
+        loose = objects / oid[:2] / oid[2:]
+        loose.chmod(0o644)
+        loose.write_bytes(b"corrupt")
+
+    rows, document = history(run_cli, repo.path)
+
+    assert rows == [("FAST001", "good.env", 1, first, True)]
+    assert any("could not read" in w for w in document["warnings"])

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import git_env, run_git
@@ -118,7 +119,12 @@ def rev_list_objects(repo: RepoInfo, revisions: Sequence[str]) -> list[str]:
     return out.decode("ascii").split()
 
 
-def _popen_cat_file(repo: RepoInfo, args: list[str], stdin: int) -> subprocess.Popen[bytes]:
+def _popen_cat_file(
+    repo: RepoInfo, args: list[str], stdin: int, stderr: IO[bytes] | int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """git cat-file with stdout piped. Its stderr goes to a file, never a pipe: on a
+    corrupt repository git may write more errors than a pipe holds while we are busy
+    reading stdout, and both would wait forever."""
     try:
         proc = subprocess.Popen(
             ["git", "cat-file", *args],
@@ -126,7 +132,7 @@ def _popen_cat_file(repo: RepoInfo, args: list[str], stdin: int) -> subprocess.P
             env=git_env(),
             stdin=stdin,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
         )
     except FileNotFoundError:
         raise InputError("git is not installed or not on PATH") from None
@@ -152,25 +158,29 @@ def stream_objects(
 
     With `ids` None, every object in the repository in pack order; otherwise those ids.
     """
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     if ids is None:
         args = ["--batch-all-objects", "--batch", "--unordered"]
-        proc = _popen_cat_file(repo, args, subprocess.DEVNULL)
+        proc = _popen_cat_file(repo, args, subprocess.DEVNULL, errors)
         writer = None
     else:
-        proc = _popen_cat_file(repo, ["--batch"], subprocess.PIPE)
+        proc = _popen_cat_file(repo, ["--batch"], subprocess.PIPE, errors)
         writer = threading.Thread(target=_feed, args=(proc, ids), daemon=True)
         writer.start()
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
     try:
         yield from _parse(proc.stdout.fileno(), needles, stats, on_progress)
     finally:
-        if proc.poll() is None and stats.truncated is None:
+        if proc.poll() is None:
+            # Stopped early (error, interrupt, or a parse problem): closing the pipe ends
+            # git with SIGPIPE instead of leaving it blocked on a full pipe forever.
             proc.stdout.close()
         proc.wait()
         if writer is not None:
             writer.join(timeout=5)
-        error = proc.stderr.read().decode("utf-8", "replace").strip()
-        proc.stderr.close()
+        errors.seek(0)
+        error = errors.read().decode("utf-8", "replace").strip()
+        errors.close()
         lines = [line for line in error.splitlines() if line.strip()]
         if proc.returncode not in (0, None) and stats.truncated is None:
             first = lines[0] if lines else f"exit status {proc.returncode}"
