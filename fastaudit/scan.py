@@ -178,19 +178,20 @@ def _scan_file(
 
 
 def scan_blobs(
-    blobs: Iterable[tuple[str, bytes]],
+    blobs: Iterable[tuple[str, Iterable[bytes]]],
     spec: KeySpec,
     source: str,
     vault: KeyVault | None = None,
 ) -> ScanResult:
-    """Scan in-memory blobs (the index), named by path."""
+    """Scan content that is not in files (the index), named by path, in pieces."""
     result = ScanResult()
     stats = EngineStats()
-    for path, data in blobs:
+    for path, pieces in blobs:
         result.files_scanned += 1
-        result.bytes_scanned += len(data)
         result.findings.extend(
-            scan_chunks((data,), path, spec, source=source, stats=stats, vault=vault)
+            scan_chunks(
+                _counting(pieces, result), path, spec, source=source, stats=stats, vault=vault
+            )
         )
     result.suppressed_inline = stats.suppressed_inline
     return result

@@ -352,3 +352,22 @@ def test_parallel_scan_matches_the_sequential_one(
     assert len(parallel.findings) == 14
     assert parallel.stats() == sequential.stats()
     assert parallel.suppressed_inline == 1
+
+
+def test_staged_content_is_read_in_pieces(
+    repo: Repo, make_key: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastaudit.sources import staged
+
+    monkeypatch.setattr(staged, "PIECE_SIZE", 1000)  # a "huge" file, cheaply
+    key, later = make_key(), make_key()
+    body = "".join(f"line {n}\n" for n in range(2000))
+    repo.write("big.txt", body + f"KEY={key}\n" + body)
+    repo.write("small.env", f"KEY={later}\n")
+    repo.git("add", "big.txt", "small.env")
+    (repo.path / "big.txt").write_text("unstaged edit without the key\n")
+
+    result = run_cli("scan", "--staged", "--format", "json", cwd=repo.path)
+
+    found = sorted((f["path"], f["line"], f["source"]) for f in result.json()["findings"])
+    assert found == [("big.txt", 2001, "staged"), ("small.env", 1, "staged")]

@@ -10,6 +10,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import git_env, run_git
@@ -23,8 +24,13 @@ def staged_paths(top: Path) -> list[str]:
     return [os.fsdecode(name) for name in out.split(b"\0") if name]
 
 
-def staged_blobs(top: Path, paths: list[str]) -> Iterator[tuple[str, bytes]]:
-    """(path, staged content) for each path, through one `git cat-file --batch`."""
+# Staged content is handed over in pieces of this size, so a huge staged file costs
+# bounded memory. Each path's pieces must be consumed before the next path is asked for.
+PIECE_SIZE = 8 * 1024 * 1024
+
+
+def staged_blobs(top: Path, paths: list[str]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """(path, staged content in pieces) for each path, through one `git cat-file --batch`."""
     if not paths:
         return
     proc = subprocess.Popen(
@@ -44,12 +50,24 @@ def staged_blobs(top: Path, paths: list[str]) -> Iterator[tuple[str, bytes]]:
             if len(header) < 3 or header[1] != b"blob":
                 continue  # a submodule (commit) or something git cannot show
             size = int(header[2])
-            data = proc.stdout.read(size)
+            pieces = _pieces(proc.stdout, size)
+            yield path, pieces
+            for _ in pieces:  # whatever the consumer left unread
+                pass
             proc.stdout.read(1)
-            yield path, data
     except (BrokenPipeError, ValueError) as exc:
         raise InputError(f"reading staged files failed: {exc}") from None
     finally:
         proc.stdin.close()
         proc.stdout.close()
         proc.wait()
+
+
+def _pieces(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    remaining = size
+    while remaining:
+        piece = stream.read(min(remaining, PIECE_SIZE))
+        if not piece:
+            raise InputError("git cat-file output ended early while reading the index")
+        remaining -= len(piece)
+        yield piece
