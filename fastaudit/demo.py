@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from fastaudit.detect import generate_key
+from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import run_git
 
 DEMO_ENV = {
@@ -130,7 +131,10 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     try:
         repo = build(workdir / "example-service" if keep is None else workdir)
         click.echo(f"fastaudit demo: example repository at {repo.path}", err=True)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
         inventory_path = write_inventory(repo, out_dir / "inventory.json")
         departures = out_dir / "departures.csv"
         departures.write_text(

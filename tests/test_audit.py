@@ -264,3 +264,18 @@ def test_interrupted_write_leaves_the_old_report(tmp_path: Path) -> None:
         raise RuntimeError("interrupted")
     assert target.read_text() == "previous complete report"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_demo_command_writes_the_report(tmp_path: Path, run_cli: Any) -> None:
+    from fastaudit.detect import KeySpec, find_keys
+
+    out = tmp_path / "demo-report"
+    result = run_cli("demo", "--out", str(out))
+    assert result.code == 0, result.err
+    document = json.loads((out / "report.json").read_text())
+    validate(document)
+    assert {f["rule_id"] for f in document["findings"]} >= {"FAST001", "FAST002", "FAST140"}
+    assert "Best practices scorecard" in (out / "report.html").read_text()
+    assert "1. Never commit keys to source control" in result.out
+    for text in (result.out, result.err, *(p.read_text() for p in out.iterdir())):
+        assert list(find_keys(text.encode(), KeySpec())) == []  # no full key anywhere
