@@ -259,3 +259,29 @@ def test_unknown_certificate_authority_is_refused(
     assert result.code == 2
     assert "certificate" in result.err
     assert https.requests == []  # the handshake failed: no request, no header
+
+
+def test_departures_json_and_malformed(tmp_path: Path, run_cli: Any) -> None:
+    inventory = write_json(tmp_path / "inv.json", [{**GOOD, "created_at": "2026-01-01"}])
+    good = tmp_path / "left.json"
+    good.write_text(json.dumps([{"name": "Sam", "left_at": "2026-02-01T09:00:00+02:00"}]))
+    result = run_cli(
+        "check",
+        "--inventory",
+        str(inventory),
+        "--departures",
+        str(good),
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+    )
+    fast112 = [f for f in result.json()["findings"] if f["rule_id"] == "FAST112"]
+    assert [f["evidence"]["departures"] for f in fast112] == [
+        [{"name": "Sam", "left_at": "2026-02-01"}]
+    ]
+    bad = tmp_path / "left.csv"
+    bad.write_text("name,left_at\nSam,sometime\n")
+    result = run_cli("check", "--inventory", str(inventory), "--departures", str(bad))
+    assert result.code == 2
+    assert "record 1: field 'left_at'" in result.err and result.err.count("\n") == 1
