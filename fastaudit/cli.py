@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +27,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 OUTPUT_FORMATS = ["text", "json", "sarif", "html", "junit"]
+
+
+def _stack(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
+    """Apply click options so they show in `--help` in the order listed."""
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def _common_options(func: F) -> F:
@@ -63,9 +70,7 @@ def _common_options(func: F) -> F:
             ".fastaudit.toml).",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stack(func, options)
 
 
 def _verify_options(func: F) -> F:
@@ -82,9 +87,7 @@ def _verify_options(func: F) -> F:
             help="Send at most this many keys per run [default: verify_limit, 100].",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stack(func, options)
 
 
 def _verified(
@@ -337,9 +340,7 @@ def _inventory_options(func: F) -> F:
             help="Judge ages as of this date (ISO 8601) [default: now, UTC].",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _stack(func, options)
 
 
 def _load_inventory(inventory: Path | None, inventory_url: str | None, cfg: Config) -> Any:

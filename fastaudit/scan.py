@@ -73,16 +73,13 @@ def scan_files(
     )
     count = workers if workers is not None else min(4, os.cpu_count() or 1)
     entries = selection.entries
-    if count > 1 and vault is None and on_file is None and len(entries) >= PARALLEL_MIN_FILES:
-        parts = _scan_in_workers(entries, spec, count)
-        if parts is not None:
-            for part in parts:
-                result.findings.extend(part.findings)
-                result.files_scanned += part.files_scanned
-                result.bytes_scanned += part.bytes_scanned
-                result.suppressed_inline += part.suppressed_inline
-                result.warnings.extend(part.warnings)
-            return result
+    parallel = count > 1 and vault is None and on_file is None
+    if (
+        parallel
+        and len(entries) >= PARALLEL_MIN_FILES
+        and _scan_in_workers(entries, spec, count, result)
+    ):
+        return result
     _scan_entries(entries, spec, result, vault, on_file)
     return result
 
@@ -116,36 +113,37 @@ def _worker(job: tuple[list[FileEntry], KeySpec]) -> ScanResult:
 
 
 def _scan_in_workers(
-    entries: list[FileEntry], spec: KeySpec, count: int
-) -> list[ScanResult] | None:
-    """Interleaved slices (so big files spread out) scanned by forked workers; None when
-    this platform cannot fork, and the caller scans in-process."""
+    entries: list[FileEntry], spec: KeySpec, count: int, result: ScanResult
+) -> bool:
+    """Interleaved slices (so big files spread out) scanned by forked workers, merged
+    into `result`; False when this process cannot fork safely (the caller scans here)."""
     import multiprocessing
     import threading
 
     if threading.active_count() > 1:
-        return None  # forking a threaded process can copy a held lock into the child
+        return False  # forking a threaded process can copy a held lock into the child
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:
-        return None
+        return False
     jobs = [(entries[i::count], spec) for i in range(count)]
     try:
         with context.Pool(count) as pool:
             parts = pool.map(_worker, jobs)
     except OSError:
-        return None
+        return False
+    found: list[Finding] = []
+    for part in parts:
+        found.extend(part.findings)
+        result.files_scanned += part.files_scanned
+        result.bytes_scanned += part.bytes_scanned
+        result.suppressed_inline += part.suppressed_inline
+        result.warnings.extend(part.warnings)
     # Restore the selection's order, which the reports and baselines rely on.
     order = {entry.rel_path: i for i, entry in enumerate(entries)}
-    merged = ScanResult()
-    for part in parts:
-        merged.findings.extend(part.findings)
-        merged.files_scanned += part.files_scanned
-        merged.bytes_scanned += part.bytes_scanned
-        merged.suppressed_inline += part.suppressed_inline
-        merged.warnings.extend(part.warnings)
-    merged.findings.sort(key=lambda f: (order.get(f.path or "", 0), f.line or 0, f.column or 0))
-    return [merged]
+    found.sort(key=lambda f: (order.get(f.path or "", 0), f.line or 0, f.column or 0))
+    result.findings.extend(found)
+    return True
 
 
 def _scan_file(

@@ -171,29 +171,17 @@ def test_inventory_url_sends_the_key_header_over_https(
     assert [r.headers.get("X-Fast-Api-Key") for r in https.requests] == [api_key]
 
 
-def test_429_with_retry_after_then_success(
-    https: Any, api_key: str, run_cli: Any, fast_config: Path
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(Reply(429, {"error": "rate_limited"}, {"Retry-After": "1"}), id="429"),
+        pytest.param(Reply(500, "oops"), id="500"),
+    ],
+)
+def test_transient_failure_then_success(
+    first: Reply, https: Any, api_key: str, run_cli: Any, fast_config: Path
 ) -> None:
-    https.script(
-        "/inventory",
-        Reply(429, {"error": "rate_limited"}, {"Retry-After": "1"}),
-        Reply(200, inventory_body()),
-    )
-    result = run_cli(
-        "check",
-        "--inventory-url",
-        f"{https.base}/inventory",
-        "--config",
-        str(fast_config),
-        "--as-of",
-        "2026-01-10",
-    )
-    assert result.code == 0, result.err
-    assert len(https.requests) == 2
-
-
-def test_500_then_success(https: Any, api_key: str, run_cli: Any, fast_config: Path) -> None:
-    https.script("/inventory", Reply(500, "oops"), Reply(200, inventory_body()))
+    https.script("/inventory", first, Reply(200, inventory_body()))
     result = run_cli(
         "check",
         "--inventory-url",

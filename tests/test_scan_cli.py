@@ -340,9 +340,9 @@ def test_parallel_scan_matches_the_sequential_one(
     real = scanning._scan_in_workers
 
     def spy(*args: Any) -> Any:
-        parts = real(*args)
-        forked.append(parts is not None)
-        return parts
+        ran = real(*args)
+        forked.append(ran)
+        return ran
 
     monkeypatch.setattr(scanning, "_scan_in_workers", spy)
     parallel = scanning.scan_files(selection, KeySpec(), workers=2)

@@ -58,6 +58,10 @@ def hint_matches(hint: str, redacted: str, prefixes: tuple[str, ...] = DEFAULT_P
     return compared >= MIN_HINT_CHARS
 
 
+def _passed(key: InventoryKey, reason: str) -> Pass:
+    return Pass(Practice.NEVER_COMMIT, key.id, key.name, ("FAST140",), reason)
+
+
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
     result = CheckResult()
     prefixes = context.config.key_spec.prefixes
@@ -118,11 +122,8 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
         elif matches:
             for key in matches:
                 result.passes.append(
-                    Pass(
-                        Practice.NEVER_COMMIT,
-                        key.id,
-                        key.name,
-                        ("FAST140",),
+                    _passed(
+                        key,
                         f"leaked as {redacted} but deleted on {str(key.deleted_at)[:10]}: "
                         "the leak is history only",
                     )
@@ -136,11 +137,8 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
         for key in inventory.keys:
             if key.active and key.id not in matched_keys:
                 result.passes.append(
-                    Pass(
-                        Practice.NEVER_COMMIT,
-                        key.id,
-                        key.name,
-                        ("FAST140",),
+                    _passed(
+                        key,
                         f"matches none of the {len(groups)} leaked key(s) found"
                         if key.key_hint
                         else "no key_hint: cannot be matched to leaks (add one)",
