@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from fastaudit import __version__
+from fastaudit.console import say
 
 if TYPE_CHECKING:
     from fastaudit.config import Config
@@ -101,7 +102,7 @@ def _verified(
         cfg,
         limit=limit,
         use_cache=use_cache,
-        announce=lambda line: click.echo(f"fastaudit: {line}", err=True),
+        announce=say,
     )
 
 
@@ -194,13 +195,9 @@ def scan(
 
     vault = KeyVault() if verify else None
     if staged:
-        from fastaudit.sources.staged import staged_blobs, staged_paths
-
         root = scanning.staged_root(Path.cwd())
         cfg = _load_config(config_path, root)
-        matcher = exclude_matcher(cfg.exclude)
-        names = [p for p in staged_paths(root) if matcher is None or not matcher(p)]
-        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged", vault=vault)
+        result = scanning.scan_staged(root, cfg.key_spec, exclude_matcher(cfg.exclude), vault)
     else:
         targets = list(paths) or [Path.cwd()]
         root = report_root(targets)
@@ -454,7 +451,7 @@ def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
     for name, path in targets.items():
         if path is not None:
             write_output(path, functools.partial(render, name, report))
-            click.echo(f"fastaudit: wrote {name} report to {path}", err=True)
+            say(f"wrote {name} report to {path}")
 
 
 _REPORT_FILES = (
@@ -655,11 +652,8 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
         selection = select(list(files), exclude=matcher, explicit_files=True)
         result = scanning.scan_files(selection, cfg.key_spec)
     else:
-        from fastaudit.sources.staged import staged_blobs, staged_paths
-
         root = scanning.staged_root(root)
-        names = [p for p in staged_paths(root) if matcher is None or not matcher(p)]
-        result = scanning.scan_blobs(staged_blobs(root, names), cfg.key_spec, "staged")
+        result = scanning.scan_staged(root, cfg.key_spec, matcher)
     result = scanning.apply_baseline(result, _load_baseline(baseline))
     code = _exit_code(result.findings, cfg.fail_on)
     if result.findings or result.warnings:
@@ -704,7 +698,7 @@ def baseline_command(
     result = scanning.scan_files(selection, cfg.key_spec)
     counted: list[int] = []
     write_output(output, lambda stream: counted.append(baselines.dump(result.findings, stream)))
-    click.echo(f"fastaudit: baseline holds {counted[0]} accepted finding(s)", err=True)
+    say(f"baseline holds {counted[0]} accepted finding(s)")
     return 0
 
 
@@ -731,7 +725,7 @@ def portable_ds_baseline(baseline_file: Path) -> int:
             json.dump(document, stream, indent=2)
             stream.write("\n")
     for path in changed:
-        click.echo(f"fastaudit: plugin path now {path}", err=True)
+        say(f"plugin path now {path}")
     if not changed:
         click.echo("fastaudit: no absolute plugin paths inside the repository", err=True)
     return 0
@@ -770,12 +764,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("fastaudit: aborted", err=True)
         return 130
     except click.ClickException as exc:
+        from fastaudit.sanitize import terminal
+
+        exc.message = terminal(exc.format_message())
         exc.show()
         return 2
     except FastauditError as exc:
-        from fastaudit.detect import scrub
-
-        click.echo(f"fastaudit: error: {scrub(str(exc))}", err=True)
+        say(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         click.echo("fastaudit: interrupted", err=True)
@@ -783,13 +778,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
-        from fastaudit.detect import scrub
-
-        message = scrub(str(exc)).splitlines()[0] if str(exc) else ""
-        click.echo(
-            f"fastaudit: internal error: {type(exc).__name__}: {message} "
-            "(please report this; run with FASTAUDIT_DEBUG=1 for details)",
-            err=True,
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        say(
+            f"internal error: {type(exc).__name__}: {message} "
+            "(please report this; run with FASTAUDIT_DEBUG=1 for details)"
         )
         import os
 

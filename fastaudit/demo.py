@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import click
-
+from fastaudit.console import say
 from fastaudit.detect import generate_key
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import run_git
@@ -130,7 +129,7 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     workdir = keep or Path(tempfile.mkdtemp(prefix="fastaudit-demo-"))
     try:
         repo = build(workdir / "example-service" if keep is None else workdir)
-        click.echo(f"fastaudit demo: example repository at {repo.path}", err=True)
+        say(f"demo: example repository at {repo.path}")
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

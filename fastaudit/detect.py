@@ -199,7 +199,7 @@ def _character_classes(text: str) -> int:
     )
 
 
-def _is_wordlike(body: str) -> bool:
+def is_wordlike(body: str) -> bool:
     """True for identifiers and placeholders built from words: `settings_for_backend`,
     `YOUR_API_KEY_HERE`, `yourApiKeyGoesHere`."""
     segments = [s for s in _SEGMENT_SPLIT.split(body) if s]
@@ -239,7 +239,7 @@ def rejection_reason(body: str, spec: KeySpec) -> str | None:
         return "too long"
     if _character_classes(body) < 2:
         return "a single character class (lower, upper or digits only)"
-    if _is_wordlike(body):
+    if is_wordlike(body):
         return "made of words: an identifier or a placeholder"
     if shannon_entropy(body) < MIN_ENTROPY_BITS:
         return "low entropy: repeated filler"
@@ -332,20 +332,6 @@ def is_key(candidate: str, spec: KeySpec | None = None) -> bool:
 def could_contain_key(data: bytes, spec: KeySpec) -> bool:
     """Cheap pre-filter: a literal search for any prefix (plain or as UTF-16)."""
     return any(p in data for p in spec.prefix_bytes) or any(m in data for m in spec.utf16_markers)
-
-
-_ANY_CANDIDATE = re.compile(
-    r"([A-Za-z][A-Za-z0-9]*_(?:prod|test|stage|staging|dev)_)([A-Za-z0-9_\-]{8,})"
-)
-
-
-def scrub(text: str) -> str:
-    """Mask anything key-shaped in a message before it is shown or logged.
-
-    Wider than `find_keys` on purpose: an error message is no place to decide whether a
-    string is really a key.
-    """
-    return _ANY_CANDIDATE.sub(lambda m: redact(m.group(0), m.group(1)), text)
 
 
 def generate_key(prefix: str = DEFAULT_PREFIXES[0], length: int = 32) -> str:

@@ -327,6 +327,7 @@ def _locate(
     messages = [oid for oid, o in objects.items() if o.kind in ("commit", "tag")]
     commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
     refs_cache: dict[str, list[str]] = {}
+    tag_refs = git.refs_by_object(repo) if any(objects[o].kind == "tag" for o in messages) else {}
     for oid in messages:
         kind = objects[oid].kind
         if kind == "commit":
@@ -334,7 +335,7 @@ def _locate(
             meta = commit_meta.get(oid, (0, None, None))
             path = COMMIT_MESSAGE
         else:
-            refs = git.refs_pointing_at(repo, oid)
+            refs = sorted(tag_refs.get(oid, []))
             meta = (0, None, None)
             path = TAG_MESSAGE
         if not refs and not options.all_objects:

@@ -195,6 +195,19 @@ def scan_blobs(
     return result
 
 
+def scan_staged(
+    root: Path,
+    spec: KeySpec,
+    exclude: Callable[[str], bool] | None,
+    vault: KeyVault | None = None,
+) -> ScanResult:
+    """The index of the work tree at `root`: what `git commit` would record."""
+    from fastaudit.sources.staged import staged_blobs, staged_files
+
+    files = [f for f in staged_files(root) if exclude is None or not exclude(f.path)]
+    return scan_blobs(staged_blobs(root, files), spec, "staged", vault=vault)
+
+
 def apply_baseline(result: ScanResult, baseline: Baseline | None) -> ScanResult:
     """Drop findings the baseline accepts, counting them so the report can say so."""
     if baseline is None:

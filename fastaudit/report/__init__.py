@@ -144,5 +144,32 @@ def renderer(name: str) -> Renderer:
     return render
 
 
+# Formats whose renderer builds a document from the raw report and cleans that itself
+# (SARIF must percent-encode a file name's original bytes, not an escaped form).
+_CLEANS_OWN_DOCUMENT = frozenset({"json", "sarif"})
+
+
 def render(name: str, report: Report, stream: IO[str]) -> None:
-    renderer(name)(report, stream)
+    """Render `report` as `name` onto `stream`, through the one sanitising step: every
+    string is cleaned before rendering, and the whole output once more after it, so no
+    key-shaped run, URL password or raw control character can reach any format."""
+    import io
+
+    from fastaudit.sanitize import clean, redact_keys, strip_url_credentials
+
+    prefixes = tuple(report.parameters.get("prefixes") or ())
+    human = name == "text"
+    if name not in _CLEANS_OWN_DOCUMENT:
+        report = clean(report, human=human, prefixes=prefixes)
+    buffer = io.StringIO()
+    renderer(name)(report, buffer)
+    # Everything is already clean; this pass only redacts what rendering assembled
+    # (controls are the renderer's own: colours, line breaks).
+    stream.write(strip_url_credentials(redact_keys(buffer.getvalue(), prefixes)))
+
+
+def clean_document(document: Any, report: Report) -> Any:
+    """A JSON-shaped document with every string cleaned (for the JSON and SARIF writers)."""
+    from fastaudit.sanitize import clean
+
+    return clean(document, human=False, prefixes=tuple(report.parameters.get("prefixes") or ()))

@@ -6,7 +6,7 @@ import json
 from typing import IO, Any
 
 from fastaudit.findings import Finding
-from fastaudit.report import SCHEMA_VERSION, Report
+from fastaudit.report import SCHEMA_VERSION, Report, clean_document
 
 
 def as_document(report: Report) -> dict[str, Any]:
@@ -73,5 +73,5 @@ def group_by_secret(findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def render(report: Report, stream: IO[str]) -> None:
-    json.dump(as_document(report), stream, indent=2, ensure_ascii=False)
+    json.dump(clean_document(as_document(report), report), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

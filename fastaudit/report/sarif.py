@@ -5,10 +5,11 @@ stable when lines move."""
 from __future__ import annotations
 
 import json
+import os
 from typing import IO, Any
 
 from fastaudit.findings import RULES, Finding, Severity
-from fastaudit.report import Report
+from fastaudit.report import Report, clean_document
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://accounts.tools.fast"
@@ -63,6 +64,14 @@ def _message(finding: Finding) -> str:
     return " ".join(parts)
 
 
+def relative_uri(path: str) -> str:
+    """A repository-relative path as a URI reference (RFC 3986): its bytes percent-encoded,
+    so `my notes#1 100%.txt` is one path, not a path plus a fragment."""
+    from urllib.parse import quote
+
+    return quote(os.fsencode(path), safe="/")
+
+
 def _base_id(repo: str | None) -> str:
     return f"REPO_{''.join(c if c.isalnum() else '_' for c in repo)}" if repo else "%SRCROOT%"
 
@@ -84,7 +93,7 @@ def _result(
             {
                 "physicalLocation": {
                     "artifactLocation": {
-                        "uri": finding.path,
+                        "uri": relative_uri(finding.path),
                         "uriBaseId": _base_id(finding.repo),
                     },
                     "region": region,
@@ -163,7 +172,8 @@ def as_document(report: Report) -> dict[str, Any]:
         "results": [_result(f, rule_index, report.parameters.get("inventory")) for f in findings],
         "invocations": [
             {
-                "executionSuccessful": True,
+                "executionSuccessful": not any(r.get("error") for r in report.repos)
+                and not report.stats.get("incomplete"),
                 "toolExecutionNotifications": [
                     {"level": "warning", "message": {"text": w}} for w in report.warnings
                 ],
@@ -195,5 +205,5 @@ def _dir_uri(root: str) -> str:
 
 
 def render(report: Report, stream: IO[str]) -> None:
-    json.dump(as_document(report), stream, indent=2, ensure_ascii=False)
+    json.dump(clean_document(as_document(report), report), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

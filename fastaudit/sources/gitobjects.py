@@ -21,10 +21,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from fastaudit.errors import InputError
-from fastaudit.sources.gitproc import git_env, run_git
+from fastaudit.sources.gitproc import SAFE_DIFF_OPTIONS, one_line_output, popen_git, run_git
 
 # Objects above this size are searched while streaming and never held whole in memory.
 LARGE_OBJECT = 32 * 1024 * 1024
@@ -73,23 +73,17 @@ def inspect(path: Path) -> RepoInfo:
     """Resolve `path` to a repository, or raise InputError with a one-line reason."""
     if not path.exists():
         raise InputError(f"{path} does not exist")
-    out = run_git(
-        [
-            "rev-parse",
-            "--absolute-git-dir",
-            "--git-common-dir",
-            "--is-bare-repository",
-            "--is-shallow-repository",
-        ],
-        path if path.is_dir() else path.parent,
-    )
-    lines = out.decode("utf-8", "surrogateescape").splitlines()
-    if len(lines) < 4:
+    where = path if path.is_dir() else path.parent
+    # One value per call: a repository path may hold a newline, so a multi-line answer
+    # cannot be split safely.
+    flags = run_git(["rev-parse", "--is-bare-repository", "--is-shallow-repository"], where)
+    lines = flags.decode("ascii", "replace").splitlines()
+    if len(lines) < 2:
         raise InputError(f"{path} is not a git repository")
-    git_dir = Path(lines[0])
-    common = Path(lines[1])
+    git_dir = Path(one_line_output(run_git(["rev-parse", "--absolute-git-dir"], where)))
+    common = Path(one_line_output(run_git(["rev-parse", "--git-common-dir"], where)))
     if not common.is_absolute():
-        common = (path / common).resolve() if path.is_dir() else (git_dir / common).resolve()
+        common = (where / common).resolve()
     head_out = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], path, check=False)
     head = head_out.decode().strip() or None
     fmt = run_git(["rev-parse", "--show-object-format"], path, check=False).decode().strip()
@@ -97,8 +91,8 @@ def inspect(path: Path) -> RepoInfo:
         path=path,
         git_dir=git_dir,
         common_dir=common,
-        bare=lines[2] == "true",
-        shallow=lines[3] == "true",
+        bare=lines[0] == "true",
+        shallow=lines[1] == "true",
         head=head,
         object_format=fmt or "sha1",
     )
@@ -125,17 +119,7 @@ def _popen_cat_file(
     """git cat-file with stdout piped. Its stderr goes to a file, never a pipe: on a
     corrupt repository git may write more errors than a pipe holds while we are busy
     reading stdout, and both would wait forever."""
-    try:
-        proc = subprocess.Popen(
-            ["git", "cat-file", *args],
-            cwd=repo.git_dir,
-            env=git_env(),
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-    except FileNotFoundError:
-        raise InputError("git is not installed or not on PATH") from None
+    proc = popen_git(["cat-file", *args], repo.git_dir, stdin=stdin, stderr=stderr)
     assert proc.stdout is not None
     try:
         import fcntl
@@ -343,6 +327,8 @@ def introductions(
         args = [
             "log",
             "-z",
+            *SAFE_DIFF_OPTIONS,
+            "--no-show-signature",
             "--raw",
             "--no-abbrev",
             "--no-renames",
@@ -384,35 +370,36 @@ def _parse_raw_log(out: bytes, wanted: set[str]) -> Iterator[Introduction]:
                 )
 
 
-def _gitpython(repo: RepoInfo) -> Any:
-    """GitPython for the rare, small lookups (commit metadata, refs of a tag object); the
-    hot paths talk to git directly. Imported here so a clean scan never pays for it."""
-    import git
-
-    return git.Repo(repo.git_dir)
-
-
 def commit_metadata(repo: RepoInfo, commits: Sequence[str]) -> dict[str, tuple[int, str, str]]:
-    """commit -> (committer time, author email, author date) for the given commits."""
+    """commit -> (committer time, author email, author date) for the given commits.
+
+    One `git log --no-walk` for all of them, fed on stdin. Fields are NUL-separated and
+    records start with \\x01: an e-mail address in a crafted commit may hold anything but
+    those."""
     if not commits:
         return {}
-    import git
-
+    proc = popen_git(
+        [
+            "log",
+            "--no-walk=unsorted",
+            "--no-show-signature",
+            "--format=%x01%H%x00%ct%x00%aI%x00%ae",
+            "--stdin",
+        ],
+        repo.git_dir,
+        stdin=subprocess.PIPE,
+    )
+    out, _ = proc.communicate(("\n".join(commits) + "\n").encode("ascii"))
     meta: dict[str, tuple[int, str, str]] = {}
-    handle = _gitpython(repo)
-    try:
-        for sha in commits:
-            try:
-                commit = handle.commit(sha)
-            except (ValueError, git.BadName):
-                continue
-            meta[sha] = (
-                int(commit.committed_date),
-                commit.author.email or "",
-                commit.authored_datetime.isoformat(),
-            )
-    finally:
-        handle.close()
+    for record in out.split(b"\x01"):
+        fields = record.rstrip(b"\n").split(b"\0")
+        if len(fields) != 4:
+            continue
+        sha, timestamp, date, email = (f.decode("utf-8", "surrogateescape") for f in fields)
+        try:
+            meta[sha] = (int(timestamp), email, date)
+        except ValueError:
+            continue
     return meta
 
 
@@ -435,13 +422,16 @@ def ref_state(repo: RepoInfo) -> str | None:
     return f"{repo.head}|{shallow}|" + refs.decode("utf-8", "surrogateescape")
 
 
-def refs_pointing_at(repo: RepoInfo, oid: str) -> list[str]:
-    """Refs whose value is `oid` itself (an annotated tag object)."""
-    handle = _gitpython(repo)
-    try:
-        return sorted(ref.path for ref in handle.refs if ref.object.hexsha == oid)
-    finally:
-        handle.close()
+def refs_by_object(repo: RepoInfo) -> dict[str, list[str]]:
+    """Every ref's own value (not peeled) -> the refs holding it, from one listing: an
+    annotated tag object is named by the refs that point at it."""
+    out = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
+    refs: dict[str, list[str]] = {}
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        oid, _, name = line.partition(" ")
+        if name:
+            refs.setdefault(oid, []).append(name)
+    return refs
 
 
 def head_tree(repo: RepoInfo) -> tuple[dict[str, list[str]], list[str]]:

@@ -1,4 +1,12 @@
-"""The one way fastaudit runs git: every subprocess goes through here.
+"""The one way fastaudit runs git: every git process starts from `git_command`.
+
+A scanned repository is untrusted input, and its own configuration (`.git/config`, and
+anything that file includes) can make git run programs: an fsmonitor hook, a gpg program
+for signature checks, an external diff or textconv driver, a pager, hooks, credential
+helpers, `ext::` transports. Every git process fastaudit starts therefore carries
+command-line overrides for all of them (command-line settings outrank every config file,
+`includeIf` included), and the same overrides in the environment (`GIT_CONFIG_COUNT`), so
+that anything git spawns in turn inherits them.
 
 Errors become `InputError` with git's own first line, never a traceback.
 """
@@ -11,26 +19,85 @@ from pathlib import Path
 
 from fastaudit.errors import InputError
 
-# Git must not page, prompt, or localise messages we may show the user.
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"}
+# Settings that neutralise everything a repository's config can make git execute, or
+# write, while fastaudit reads it. `false` is a program that does nothing and fails.
+SAFE_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", os.devnull),
+    ("core.pager", "cat"),
+    ("core.sshCommand", "false"),
+    ("log.showSignature", "false"),
+    ("gpg.program", "false"),
+    ("gpg.openpgp.program", "false"),
+    ("gpg.x509.program", "false"),
+    ("gpg.ssh.program", "false"),
+    ("gpg.ssh.defaultKeyCommand", "false"),
+    ("diff.external", "false"),
+    ("credential.helper", ""),
+    ("protocol.ext.allow", "never"),
+    ("protocol.file.allow", "user"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+)
+
+# Network operations (cloning a mirror) need the user's credential helpers and ssh, but
+# still none of the rest.
+NETWORK_EXEMPT = frozenset({"credential.helper", "core.sshCommand"})
+
+# Options for `git log` / `git diff`: no external diff, no textconv, no signatures.
+SAFE_DIFF_OPTIONS = ("--no-ext-diff", "--no-textconv")
+
+# Git must not page, prompt, or localise messages we may show the user; variables that
+# would make it run a program of the caller's choosing are dropped.
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "PAGER": "cat"}
+_DROPPED_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR")
 
 
-def git_env() -> dict[str, str]:
-    return {**os.environ, **_GIT_ENV}
+def _overrides(network: bool) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in SAFE_CONFIG if not (network and k in NETWORK_EXEMPT)]
 
 
-def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
+def git_env(*, network: bool = False) -> dict[str, str]:
+    """The environment for every git process: the caller's, plus the safe overrides as
+    `GIT_CONFIG_*` entries after any the caller set (later entries win)."""
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+    env.update(_GIT_ENV)
+    try:
+        count = int(env.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    for key, value in _overrides(network):
+        env[f"GIT_CONFIG_KEY_{count}"] = key
+        env[f"GIT_CONFIG_VALUE_{count}"] = value
+        count += 1
+    env["GIT_CONFIG_COUNT"] = str(count)
+    return env
+
+
+def git_command(args: list[str], *, network: bool = False) -> list[str]:
+    """`git` with the safe overrides on its command line, then `args`."""
+    command = ["git", "--no-pager"]
+    for key, value in _overrides(network):
+        command += ["-c", f"{key}={value}"]
+    return command + list(args)
+
+
+def run_git(
+    args: list[str], cwd: Path | str, *, check: bool = True, network: bool = False
+) -> bytes:
     """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure."""
     try:
         proc = subprocess.run(
-            ["git", *args],
+            git_command(args, network=network),
             cwd=cwd,
-            env=git_env(),
+            env=git_env(network=network),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
         )
     except FileNotFoundError:
+        if not Path(cwd).is_dir():
+            raise InputError(f"{cwd} is not a directory") from None
         raise InputError("git is not installed or not on PATH") from None
     except NotADirectoryError:
         raise InputError(f"{cwd} is not a directory") from None
@@ -41,6 +108,45 @@ def run_git(args: list[str], cwd: Path | str, *, check: bool = True) -> bytes:
     return proc.stdout
 
 
+def popen_git(
+    args: list[str],
+    cwd: Path | str,
+    *,
+    stdin: int,
+    stderr: object = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """A streaming git process (stdout piped) with the same overrides as `run_git`."""
+    try:
+        return subprocess.Popen(
+            git_command(args),
+            cwd=cwd,
+            env=git_env(),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=stderr,  # type: ignore[arg-type]
+        )
+    except FileNotFoundError:
+        raise InputError("git is not installed or not on PATH") from None
+
+
+def git_available() -> bool:
+    """Whether a git executable can be started at all."""
+    try:
+        subprocess.run(
+            ["git", "--version"], capture_output=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except OSError:
+        return False
+    return True
+
+
+def one_line_output(out: bytes) -> str:
+    """A single value git printed, without its final newline (and nothing else stripped:
+    a path may end in spaces or hold a newline)."""
+    text = out.decode("utf-8", "surrogateescape")
+    return text[:-1] if text.endswith("\n") else text
+
+
 def toplevel(path: Path) -> Path | None:
     """The work tree containing `path`, or None when it is not inside one."""
     directory = path if path.is_dir() else path.parent
@@ -48,5 +154,5 @@ def toplevel(path: Path) -> Path | None:
         out = run_git(["rev-parse", "--show-toplevel"], directory, check=False)
     except InputError:
         return None
-    text = out.decode("utf-8", "surrogateescape").strip()
+    text = one_line_output(out)
     return Path(text) if text else None

@@ -8,20 +8,48 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from fastaudit.errors import InputError
-from fastaudit.sources.gitproc import git_env, run_git
+from fastaudit.sources.gitproc import SAFE_DIFF_OPTIONS, popen_git, run_git
 
 
-def staged_paths(top: Path) -> list[str]:
-    """Paths added, copied, modified, renamed or type-changed in the index."""
+@dataclass(frozen=True)
+class StagedFile:
+    """A path in the index and the blob it holds there."""
+
+    path: str
+    oid: str
+
+
+def staged_files(top: Path) -> list[StagedFile]:
+    """Paths added, copied, modified, renamed or type-changed in the index, with their
+    staged blob ids. NUL-separated throughout: a file name may hold a newline, a tab or
+    bytes that are not UTF-8, and must neither hide itself nor the next file."""
     out = run_git(
-        ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMT"], top
+        [
+            "diff",
+            "--cached",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+            "--no-renames",
+            "--diff-filter=ACMT",
+            *SAFE_DIFF_OPTIONS,
+        ],
+        top,
     )
-    return [os.fsdecode(name) for name in out.split(b"\0") if name]
+    tokens = out.split(b"\0")
+    files: list[StagedFile] = []
+    for meta, raw_path in zip(tokens[::2], tokens[1::2], strict=False):
+        fields = meta.lstrip(b":").split()
+        if len(fields) < 5 or fields[1] == b"160000":  # a submodule: another repository
+            continue
+        files.append(StagedFile(os.fsdecode(raw_path), fields[3].decode("ascii")))
+    return files
 
 
 # Staged content is handed over in pieces of this size, so a huge staged file costs
@@ -29,29 +57,23 @@ def staged_paths(top: Path) -> list[str]:
 PIECE_SIZE = 8 * 1024 * 1024
 
 
-def staged_blobs(top: Path, paths: list[str]) -> Iterator[tuple[str, Iterator[bytes]]]:
-    """(path, staged content in pieces) for each path, through one `git cat-file --batch`."""
-    if not paths:
+def staged_blobs(top: Path, files: list[StagedFile]) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """(path, staged content in pieces) for each file, through one `git cat-file --batch`
+    asked for blob ids (never for names, which the line-based protocol cannot carry)."""
+    if not files:
         return
-    proc = subprocess.Popen(
-        ["git", "cat-file", "--batch"],
-        cwd=top,
-        env=git_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = popen_git(["cat-file", "--batch"], top, stdin=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        for path in paths:
-            proc.stdin.write(b":" + os.fsencode(path) + b"\n")
+        for staged in files:
+            proc.stdin.write(staged.oid.encode("ascii") + b"\n")
             proc.stdin.flush()
             header = proc.stdout.readline().split()
             if len(header) < 3 or header[1] != b"blob":
-                continue  # a submodule (commit) or something git cannot show
+                continue  # missing, or not a blob: nothing to read for it
             size = int(header[2])
             pieces = _pieces(proc.stdout, size)
-            yield path, pieces
+            yield staged.path, pieces
             for _ in pieces:  # whatever the consumer left unread
                 pass
             proc.stdout.read(1)

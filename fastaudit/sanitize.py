@@ -1,0 +1,122 @@
+"""The one step every string passes through before fastaudit prints or writes it.
+
+Strings in a report come from places an attacker controls: file names, author e-mails,
+branch and tag names, inventory ids and allowlist entries, URLs, error messages. Any of
+them may hold a key (a file named after one, an inventory `id` that is one), a password
+in a URL, terminal escape sequences that clear the screen or forge a finding line, or
+bytes that are not UTF-8 and would make JSON, SARIF or XML invalid. So, wherever a
+string came from:
+
+- anything key-shaped is redacted (wider than detection on purpose: this is no place to
+  decide whether a string really is a key);
+- `user:password@` in a URL is removed;
+- bytes that were not UTF-8 (kept as surrogate escapes) become the text `\\xNN`;
+- control characters become visible escapes. Human-facing text escapes every one, line
+  breaks and tabs included, so a value can never start a new line of its own; machine
+  formats keep tab and line breaks, which JSON and XML carry safely, and escape the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from fastaudit.detect import is_wordlike, redact
+
+T = TypeVar("T")
+
+# Generic key shape: a word, an environment-ish middle part, then a run of key characters.
+_KEY_SHAPED = re.compile(
+    r"([A-Za-z][A-Za-z0-9]*_(?:prod|live|test|stage|staging|dev|sandbox)_)([A-Za-z0-9_\-]{8,})"
+)
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s]*@")
+
+# Characters that must never reach a terminal raw: C0 and C1 controls, DEL, and the
+# Unicode format characters that reorder or break lines (bidi overrides, U+2028/2029).
+_HUMAN_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+# Machine formats (JSON, XML): the same minus tab, newline and carriage return, plus what
+# XML 1.0 cannot carry at all.
+_MACHINE_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+    "\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def redact_keys(text: str, prefixes: Iterable[str] = ()) -> str:
+    """Mask every key-shaped run: the generic shape and each configured prefix."""
+
+    def mask(match: re.Match[str]) -> str:
+        prefix, body = match.group(1), match.group(2)
+        if len(body) <= 256 and is_wordlike(body):
+            return match.group(0)  # `fast_prod_settings_for_backend` stays readable
+        return redact(prefix + body, prefix)
+
+    text = _KEY_SHAPED.sub(mask, text)
+    for prefix in prefixes:
+        if prefix and prefix in text and not _KEY_SHAPED.fullmatch(prefix + "x" * 8):
+            pattern = re.compile(re.escape(prefix) + r"([A-Za-z0-9_\-]{8,})")
+            text = pattern.sub(lambda m, p=prefix: redact(p + m.group(1), p), text)
+    return text
+
+
+def strip_url_credentials(text: str) -> str:
+    """`https://user:secret@host/x` -> `https://host/x`, anywhere in `text`."""
+    return _URL_CREDENTIALS.sub(r"\1", text)
+
+
+def clean_text(text: str, *, human: bool, prefixes: Iterable[str] = ()) -> str:
+    """One string made safe to show (`human`) or to write into JSON/XML/HTML."""
+    text = strip_url_credentials(redact_keys(text, prefixes))
+    return (_HUMAN_UNSAFE if human else _MACHINE_UNSAFE).sub(_escape, text)
+
+
+def terminal(text: str) -> str:
+    """A message for stderr or a terminal: keys, credentials and controls all neutralised."""
+    return clean_text(text, human=True)
+
+
+def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
+    """`value` with every string inside it (dict keys, lists, tuples, dataclass fields)
+    passed through `clean_text`. Numbers, booleans, enums and None are left alone."""
+    prefixes = tuple(prefixes)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return clean_text(item, human=human, prefixes=prefixes)
+        if isinstance(item, (enum.Enum, int, float, bool)) or item is None:
+            return item
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        if isinstance(item, tuple):
+            return tuple(walk(v) for v in item)
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            changes = {
+                f.name: walk(getattr(item, f.name)) for f in dataclasses.fields(item) if f.init
+            }
+            return dataclasses.replace(item, **changes)
+        if hasattr(item, "items"):  # a read-only mapping
+            return {walk(k): walk(v) for k, v in item.items()}
+        return item
+
+    result: T = walk(value)
+    return result
