@@ -764,10 +764,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("fastaudit: aborted", err=True)
         return 130
     except click.ClickException as exc:
-        from fastaudit.sanitize import terminal
-
-        exc.message = terminal(exc.format_message())
-        exc.show()
+        say(f"error: {exc.format_message()}")
         return 2
     except FastauditError as exc:
         say(f"error: {exc}")

@@ -72,9 +72,13 @@ def redact_keys(text: str, prefixes: Iterable[str] = ()) -> str:
     text = _KEY_SHAPED.sub(mask, text)
     for prefix in prefixes:
         if prefix and prefix in text and not _KEY_SHAPED.fullmatch(prefix + "x" * 8):
-            pattern = re.compile(re.escape(prefix) + r"([A-Za-z0-9_\-]{8,})")
-            text = pattern.sub(lambda m, p=prefix: redact(p + m.group(1), p), text)
+            pattern = re.compile("(" + re.escape(prefix) + r")([A-Za-z0-9_\-]{8,})")
+            text = pattern.sub(_mask_configured, text)
     return text
+
+
+def _mask_configured(match: re.Match[str]) -> str:
+    return redact(match.group(1) + match.group(2), match.group(1))
 
 
 def strip_url_credentials(text: str) -> str:

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastaudit.sanitize import redact_keys
 from fastaudit.detect import (
     KeySpec,
     find_keys,
@@ -18,6 +17,7 @@ from fastaudit.detect import (
     redact,
     rejection_reason,
 )
+from fastaudit.sanitize import redact_keys
 
 SPEC = KeySpec()
 # A fixed-shape body built at run time: mixed case and digits, no words, no runs.

@@ -33,13 +33,17 @@ def _signed_commit(repo: Repo) -> str:
     header, _, message = body.partition("\n\n")
     signature = " -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----"
     signed = f"{header}\ngpgsig{signature}\n\n{message}"
-    oid = subprocess.run(
-        ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
-        cwd=repo.path,
-        input=signed.encode(),
-        capture_output=True,
-        check=True,
-    ).stdout.decode().strip()
+    oid = (
+        subprocess.run(
+            ["git", "hash-object", "-t", "commit", "-w", "--stdin"],
+            cwd=repo.path,
+            input=signed.encode(),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     repo.git("update-ref", "HEAD", oid)
     return oid
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from fastaudit.errors import InputError
 
@@ -113,7 +114,7 @@ def popen_git(
     cwd: Path | str,
     *,
     stdin: int,
-    stderr: object = subprocess.DEVNULL,
+    stderr: int | IO[bytes] = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
     """A streaming git process (stdout piped) with the same overrides as `run_git`."""
     try:
@@ -123,7 +124,7 @@ def popen_git(
             env=git_env(),
             stdin=stdin,
             stdout=subprocess.PIPE,
-            stderr=stderr,  # type: ignore[arg-type]
+            stderr=stderr,
         )
     except FileNotFoundError:
         raise InputError("git is not installed or not on PATH") from None

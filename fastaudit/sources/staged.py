@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
