@@ -214,6 +214,7 @@ def build_report(
         "keys_checked": len(inventory.keys) if inventory else 0,
         "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
         "departures": len(departures),
+        "repositories_failed": sum(1 for r in result.repos if r.error),
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(
@@ -234,7 +235,13 @@ def build_report(
         passes=result.passes,
         notes=result.notes,
         repos=[
-            {"name": r.name, "path": r.path, "stats": r.stats, "error": r.error}
+            {
+                "name": r.name,
+                "path": r.path,
+                "status": "failed" if r.error else "scanned",
+                "stats": r.stats,
+                "error": r.error,
+            }
             for r in result.repos
         ],
         fixed=fixed,

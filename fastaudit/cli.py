@@ -8,7 +8,6 @@ so the pre-commit hook starts fast.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -124,8 +123,18 @@ def _fail_threshold(fail_on: str | None, cfg: Config) -> Any:
     return Severity.parse(fail_on) if fail_on else cfg.fail_on
 
 
-def _exit_code(findings: list[Finding], threshold: Any) -> int:
-    return 1 if any(f.severity >= threshold for f in findings) else 0
+def _exit_code(findings: list[Finding], threshold: Any, *, incomplete: bool = False) -> int:
+    """1 for findings at or above the threshold; else 2 when part of what was asked could
+    not be read (a gate must never pass on what it did not see); else 0."""
+    if any(f.severity >= threshold for f in findings):
+        return 1
+    return 2 if incomplete else 0
+
+
+def _incomplete(report: Report) -> bool:
+    from fastaudit.report import failed_repos
+
+    return bool(failed_repos(report) or report.stats.get("incomplete"))
 
 
 def _emit(report: Report, output_format: str, output: Path | None) -> None:
@@ -282,7 +291,7 @@ def history(
         },
     )
     _emit(report, output_format, output)
-    return _exit_code(findings, _fail_threshold(fail_on, cfg))
+    return _exit_code(findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report))
 
 
 def _run_history(repo: Path, cfg: Config, options: Any, vault: Any = None) -> Any:
@@ -543,10 +552,10 @@ def audit(
     _write_reports(
         report, {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
     )
-    from fastaudit.report import render
-
-    render(output_format, report, sys.stdout)
-    return _exit_code(report.findings, _fail_threshold(fail_on, cfg))
+    _emit(report, output_format, None)
+    return _exit_code(
+        report.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report)
+    )
 
 
 def build_audit_report(
@@ -613,13 +622,12 @@ def report_command(
 ) -> int:
     """Re-render a saved JSON report as HTML, SARIF, JUnit or text."""
     from fastaudit import saved
-    from fastaudit.report import render
 
     report = saved.load_report(findings_json)
     targets = {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
     _write_reports(report, targets)
     if not any(targets.values()):
-        render(output_format, report, sys.stdout)
+        _emit(report, output_format, None)
     return 0
 
 
@@ -642,7 +650,6 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
     Never modifies any file, the baseline included.
     """
     from fastaudit import scan as scanning
-    from fastaudit.report import render
     from fastaudit.sources.files import exclude_matcher, select
 
     root = Path.cwd()
@@ -657,7 +664,7 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
     result = scanning.apply_baseline(result, _load_baseline(baseline))
     code = _exit_code(result.findings, cfg.fail_on)
     if result.findings or result.warnings:
-        render("text", _scan_report("hook", result, root, cfg), sys.stdout)
+        _emit(_scan_report("hook", result, root, cfg), "text", None)
     if code:
         click.echo(
             "fastaudit: commit blocked: remove the key(s) above, or mark a false alarm "

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -124,6 +123,7 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     from fastaudit import config
     from fastaudit.cli import _write_reports, build_audit_report
     from fastaudit.inventory import load, parse_when
+    from fastaudit.output import write_output
     from fastaudit.report import render
 
     workdir = keep or Path(tempfile.mkdtemp(prefix="fastaudit-demo-"))
@@ -148,8 +148,7 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
             as_of=parse_when(DEMO_AS_OF, "demo"),
             use_cache=False,
         )
-        render(output_format, report, sys.stdout)
-        sys.stdout.flush()
+        write_output(None, lambda stream: render(output_format, report, stream))
         _write_reports(
             report,
             {"html": out_dir / "report.html", "json": out_dir / "report.json"},

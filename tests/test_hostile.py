@@ -4,8 +4,11 @@ gate pass."""
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +160,164 @@ def test_staged_scan_runs_from_the_work_tree(repo: Repo, make_key: Any, run_cli:
     result = run_cli("scan", "--staged", "--format", "json", cwd=repo.path)
     assert result.code == 1
     assert [f["path"] for f in result.json()["findings"]] == ["a\nb.txt"]
+
+
+# --- 2. Writing a report over a device, a FIFO, a read-only file or a link -------------
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making device nodes needs root")
+
+
+def _scan_to(run_cli: Any, repo: Repo, target: Path | str) -> Any:
+    return run_cli("scan", str(repo.path), "--format", "json", "-o", str(target))
+
+
+@needs_root
+def test_report_onto_a_device_writes_through_it(repo: Repo, tmp_path: Path, run_cli: Any) -> None:
+    """A private copy of /dev/null (same major/minor): an atomic rename would replace it
+    with a regular file, as it did to the machine's own /dev/null."""
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    result = _scan_to(run_cli, repo, null)
+    assert result.code == 0, result.err
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+
+
+@needs_root
+def test_report_onto_a_full_device_is_a_one_line_error(
+    repo: Repo, tmp_path: Path, run_cli: Any
+) -> None:
+    full = tmp_path / "full"
+    os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    result = _scan_to(run_cli, repo, full)
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"fastaudit: error: cannot write {full}: No space left on device"
+    ]
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+
+
+def test_report_into_a_fifo_is_written_in_place(repo: Repo, tmp_path: Path, run_cli: Any) -> None:
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = _scan_to(run_cli, repo, fifo)
+    reader.join(timeout=30)
+    assert result.code == 0, result.err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(received[0])["command"] == "scan"
+
+
+def test_dev_stdout_is_written_not_replaced(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "captured.json"
+    with out.open("w") as handle:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fastaudit", "scan", str(repo.path), "--format", "json"]
+            + ["-o", "/dev/stdout"],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["command"] == "scan"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_existing_report_keeps_its_mode_and_links_keep_pointing(
+    repo: Repo, tmp_path: Path, run_cli: Any
+) -> None:
+    readonly = tmp_path / "readonly.json"
+    readonly.write_text("{}")
+    readonly.chmod(0o444)
+    assert _scan_to(run_cli, repo, readonly).code == 0
+    assert stat.S_IMODE(os.stat(readonly).st_mode) == 0o444
+    assert json.loads(readonly.read_text())["command"] == "scan"
+
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    real.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert _scan_to(run_cli, repo, link).code == 0
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["command"] == "scan"
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o640
+
+
+def test_full_disk_on_stdout_is_a_one_line_error(repo: Repo) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fastaudit", "scan", str(repo.path), "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "fastaudit: error: cannot write standard output: No space left on device"
+    ]
+
+
+# --- 3. The gate fails when a repository could not be scanned --------------------------
+
+
+def _scorecard(report: dict[str, Any]) -> dict[int, str]:
+    return {c["practice"]: c["status"] for c in report["summary"]["scorecard"]}
+
+
+def test_audit_of_a_missing_repository_fails_the_gate(tmp_path: Path, run_cli: Any) -> None:
+    missing = tmp_path / "nonexistent"
+    result = run_cli("audit", str(missing), "--format", "json")
+    assert result.code == 2
+    report = result.json()
+    assert report["repos"][0]["status"] == "failed"
+    assert "does not exist" in report["repos"][0]["error"]
+    assert _scorecard(report)[1] == "fail"
+    assert _scorecard(report)[6] == "fail"
+
+    text = run_cli("audit", str(missing))
+    assert text.code == 2
+    assert "Never commit keys to source control: 0 finding(s), FAILED" in text.out
+    assert "FAILED: " in text.out and "does not exist" in text.out
+
+
+def test_audit_without_git_fails_the_gate(
+    repo: Repo, make_key: Any, tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("a.env", f"K={make_key()}\n")
+    repo.commit()
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = run_cli("audit", str(repo.path), "--format", "json", "--fail-on", "critical")
+    assert result.code == 2
+    report = result.json()
+    assert report["repos"][0]["status"] == "failed"
+    assert "git is not installed" in report["repos"][0]["error"]
+    assert _scorecard(report)[1] == "fail"
+
+
+def test_audit_of_a_repository_whose_path_holds_a_newline(
+    tmp_path: Path, make_key: Any, run_cli: Any
+) -> None:
+    path = tmp_path / "odd\nname"
+    path.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True)
+    odd = Repo(path)
+    keys = [make_key() for _ in range(9)]
+    for index, key in enumerate(keys):
+        odd.write(f"k{index}.env", f"K={key}\n")
+    odd.commit()
+    result = run_cli("audit", str(path), "--format", "json")
+    assert result.code == 1, result.err
+    report = result.json()
+    assert report["repos"][0]["status"] == "scanned"
+    assert {f["redacted"] for f in report["findings"]} == {redact(k) for k in keys}
+
+    history = run_cli("history", str(path), "--format", "json")
+    assert history.code == 1
+    assert len(history.json()["findings"]) == 9

@@ -106,14 +106,33 @@ def _checked(report: Report, practice: Practice) -> str | None:
     return f"last use of {active} active keys (stale after {limit} days)"
 
 
+# Practices judged by scanning repositories: a repository that could not be scanned
+# leaves them unproven, and unproven is a failure, never a pass.
+REPOSITORY_PRACTICES = frozenset(
+    {Practice.NEVER_COMMIT, Practice.SEPARATE_ENVIRONMENTS, Practice.HTTPS_ONLY}
+)
+
+
+def failed_repos(report: Report) -> list[dict[str, Any]]:
+    return [r for r in report.repos if r.get("error")]
+
+
 def scorecard(report: Report) -> list[dict[str, Any]]:
     """The six practices: checked or not, how many findings, how many passes."""
     cards = []
+    unscanned = failed_repos(report)
+    incomplete = report.stats.get("incomplete")
     for practice in Practice:
         failing = [f for f in report.findings if f.practice is practice]
         passing = sum(1 for p in report.passes if p.practice is practice)
         checked = _checked(report, practice)
-        if failing:
+        unproven = None
+        if practice in REPOSITORY_PRACTICES and unscanned:
+            count = len(unscanned)
+            unproven = f"{count} repositor{'y' if count == 1 else 'ies'} could not be scanned"
+        elif practice is Practice.NEVER_COMMIT and incomplete:
+            unproven = str(incomplete)
+        if failing or unproven:
             status = "fail"
         elif checked:
             status = "pass"
@@ -130,6 +149,7 @@ def scorecard(report: Report) -> list[dict[str, Any]]:
                 "failing_subjects": len(subjects),
                 "passing": passing,
                 "checked": checked or "not checked in this run",
+                "unproven": unproven,
             }
         )
     return cards

@@ -131,9 +131,14 @@ def _scorecard(report: Report, stream: IO[str]) -> None:
     for card in scorecard(report):
         if card["status"] == "fail":
             state = f"{card['failing_findings']} finding(s)"
+            if card.get("unproven"):
+                state += f", FAILED: {card['unproven']}"
         else:
             state = "pass" if card["status"] == "pass" else "not checked"
         stream.write(f"  {card['practice']}. {card['title']}: {state}\n")
+    for repo in report.repos:
+        if repo.get("error"):
+            stream.write(f"  repository {repo['name']}: FAILED: {repo['error']}\n")
     if report.trend:
         t = report.trend
         stream.write(
