@@ -9,6 +9,7 @@ that introduced the key on that path.
 
 from __future__ import annotations
 
+import re
 import resource
 import time
 from collections import defaultdict
@@ -112,27 +113,18 @@ def scan_history(
 
     stream_stats = git.StreamStats()
     objects = _scan_objects(repo, spec, ids, stream_stats, total, on_progress, vault)
-    if stream_stats.truncated:
-        result.warnings.append(f"{stream_stats.truncated}; findings so far are reported")
-    cached_hits = set(cache.hit_ids) if cache else set()
-    missing = [oid for oid in stream_stats.missing if oid not in cached_hits]
-    if missing:
-        result.warnings.append(
-            f"{len(missing)} object(s) missing or unreadable (first: {missing[0]}); "
-            "the repository may be corrupt (git fsck)"
-        )
-    if stream_stats.git_errors:
-        result.warnings.append(
-            f"git could not read some objects ({stream_stats.git_errors[0]}; "
-            f"{len(stream_stats.git_errors)} message(s)); the rest were scanned"
-        )
+    unreadable = _unreadable_warnings(stream_stats, cache, result)
     if stream_stats.lfs_pointers:
         result.warnings.append(
             f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
             "outside git history and was not scanned (scan the checked-out files)"
         )
 
-    head_blobs, submodules = git.head_tree(repo)
+    try:
+        head_blobs, submodules = git.head_tree(repo)
+    except InputError as exc:
+        result.warnings.append(f"HEAD's tree could not be read ({exc}); in_head is unknown")
+        head_blobs, submodules = {}, []
     if submodules:
         result.warnings.append(
             f"{len(submodules)} submodule(s) not scanned (their history is another "
@@ -142,7 +134,7 @@ def scan_history(
     result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
 
     cache_path = None
-    clean_read = not (stream_stats.truncated or stream_stats.git_errors or missing)
+    clean_read = not (unreadable or stream_stats.git_errors)
     if not narrowed and options.use_cache and clean_read:
         saved = history_cache.ObjectCache(spec.cache_id, listing, sorted(objects), memo)
         cache_path = history_cache.save(repo.common_dir, saved)
@@ -158,10 +150,54 @@ def scan_history(
         "scope": " ".join(revisions) + (" + unreachable" if options.all_objects else ""),
         "shallow": repo.shallow,
         "bare": repo.bare,
+        "objects_unreadable": unreadable,
+        "objects_recovered": stream_stats.recovered,
+        "incomplete": (
+            f"{unreadable} git object(s) could not be read, so part of the history was not checked"
+            if unreadable
+            else None
+        ),
         "seconds": round(time.monotonic() - started, 3),
         "peak_rss_mb": _peak_rss_mb(),
     }
     return result
+
+
+def _unreadable_warnings(
+    stats: git.StreamStats, cache: history_cache.ObjectCache | None, result: HistoryResult
+) -> int:
+    """Warnings for every object git could not hand over; returns how many there were."""
+    if stats.truncated:
+        result.warnings.append(f"{stats.truncated}; findings so far are reported")
+    cached_hits = set(cache.hit_ids) if cache else set()
+    missing = [oid for oid in stats.missing if oid not in cached_hits]
+    if missing:
+        result.warnings.append(
+            f"{len(missing)} object(s) missing (first: {missing[0]}); "
+            "the repository may be corrupt (git fsck)"
+        )
+    if stats.unreadable:
+        recovered = (
+            f"; {stats.recovered} object(s) were recovered from damaged pack(s) and scanned"
+            if stats.recovered
+            else ""
+        )
+        result.warnings.append(
+            f"{len(stats.unreadable)} object(s) could not be read (first: "
+            f"{stats.unreadable[0]}); every other object was scanned{recovered}"
+        )
+    named = {m for line in stats.git_errors for m in _OBJECT_ID.findall(line)}
+    named -= set(stats.unreadable)
+    if stats.git_errors:
+        result.warnings.append(
+            f"git could not read some objects ({stats.git_errors[0]}; "
+            f"{len(stats.git_errors)} message(s)); every other object was scanned"
+        )
+    errors = len(named) or (1 if stats.git_errors else 0)
+    return len(missing) + len(stats.unreadable) + errors + (1 if stats.truncated else 0)
+
+
+_OBJECT_ID = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
 
 
 def _peak_rss_mb() -> float:
@@ -248,7 +284,19 @@ def _attribute(
         refs_cache: dict[str, list[str]] = dict(remembered["refs"])
         skipped = int(remembered["skipped"])
     else:
-        locations, refs_cache, skipped = _locate(repo, objects, revisions, options)
+        try:
+            locations, refs_cache, skipped = _locate(repo, objects, revisions, options)
+        except InputError as exc:
+            # A damaged repository can hold readable key blobs whose commits are gone:
+            # the keys are still reported, without the commit that added them.
+            result.warnings.append(
+                f"attribution failed ({exc}); keys are reported by object, without commit"
+            )
+            locations = [
+                _Location(oid, f"(blob {oid[:12]})", None, 0, None, None, reachable=False)
+                for oid in objects
+            ]
+            refs_cache, skipped = {}, 0
     if skipped:
         result.warnings.append(
             f"{skipped} object(s) holding a key are not reachable from any ref (deleted "

@@ -164,6 +164,7 @@ def test_staged_scan_runs_from_the_work_tree(repo: Repo, make_key: Any, run_cli:
 
 # --- 2. Writing a report over a device, a FIFO, a read-only file or a link -------------
 
+_FASTAUDIT = (sys.executable, "-m", "fastaudit")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="making device nodes needs root")
 
 
@@ -215,8 +216,7 @@ def test_dev_stdout_is_written_not_replaced(repo: Repo, tmp_path: Path) -> None:
     out = tmp_path / "captured.json"
     with out.open("w") as handle:
         proc = subprocess.run(
-            [sys.executable, "-m", "fastaudit", "scan", str(repo.path), "--format", "json"]
-            + ["-o", "/dev/stdout"],
+            [*_FASTAUDIT, "scan", str(repo.path), "--format", "json", "-o", "/dev/stdout"],
             stdout=handle,
             stderr=subprocess.PIPE,
             check=False,
@@ -250,7 +250,7 @@ def test_existing_report_keeps_its_mode_and_links_keep_pointing(
 def test_full_disk_on_stdout_is_a_one_line_error(repo: Repo) -> None:
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "fastaudit", "scan", str(repo.path), "--format", "json"],
+            [*_FASTAUDIT, "scan", str(repo.path), "--format", "json"],
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
@@ -321,3 +321,71 @@ def test_audit_of_a_repository_whose_path_holds_a_newline(
     history = run_cli("history", str(path), "--format", "json")
     assert history.code == 1
     assert len(history.json()["findings"]) == 9
+
+
+# --- 5. Damaged packs must not hide the keys in the objects git can still read ---------
+
+
+def _packed_repo_with_keys(repo: Repo, make_key: Any, count: int = 8) -> tuple[list[str], Path]:
+    keys = [make_key() for _ in range(count)]
+    for index, key in enumerate(keys):
+        repo.write(f"k{index}.env", f"K={key}\n")
+    repo.commit("keys")
+    repo.git("repack", "-adq")
+    (pack,) = (repo.path / ".git" / "objects" / "pack").glob("*.pack")
+    pack.chmod(0o644)
+    return keys, pack
+
+
+def _blob_offsets(repo: Repo, pack: Path) -> dict[str, int]:
+    listing = subprocess.run(
+        ["git", "show-index"],
+        stdin=pack.with_suffix(".idx").open("rb"),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line.split()[1]: int(line.split()[0]) for line in listing.splitlines()}
+
+
+def test_one_corrupt_packed_object_hides_no_other_key(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    keys, pack = _packed_repo_with_keys(repo, make_key)
+    victim = repo.git("rev-parse", "HEAD:k3.env").strip()
+    offset = _blob_offsets(repo, pack)[victim]
+    data = bytearray(pack.read_bytes())
+    data[offset + 4] ^= 0xFF  # inside the compressed body: git dies on this object
+    pack.write_bytes(bytes(data))
+
+    result = run_cli("history", str(repo.path), "--no-cache", "--format", "json")
+
+    assert result.code == 1
+    report = result.json()
+    found = {f["redacted"] for f in report["findings"]}
+    assert found == {redact(k) for i, k in enumerate(keys) if i != 3}
+    assert report["stats"]["objects_unreadable"] >= 1
+    assert any("could not be read" in w and victim in w for w in report["warnings"])
+
+
+def test_truncated_pack_is_salvaged_and_the_gate_does_not_pass(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    keys, pack = _packed_repo_with_keys(repo, make_key)
+    offsets = sorted(_blob_offsets(repo, pack).values())
+    pack.write_bytes(pack.read_bytes()[: offsets[len(offsets) // 2]])
+
+    result = run_cli("history", str(repo.path), "--no-cache", "--format", "json")
+
+    report = result.json()
+    salvaged = {f["redacted"] for f in report["findings"]}
+    assert salvaged, "objects before the cut must be recovered and scanned"
+    assert salvaged < {redact(k) for k in keys}
+    assert report["stats"]["objects_recovered"] >= len(salvaged)
+    assert report["stats"]["objects_unreadable"] > 0
+    assert result.code == 1
+
+    # Without findings at the threshold, an unreadable history still fails the gate.
+    gate = run_cli("history", str(repo.path), "--no-cache", "--fail-on", "critical")
+    assert gate.code == 2
+    assert "could not be read" in gate.out

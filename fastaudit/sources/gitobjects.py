@@ -18,13 +18,20 @@ import os
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from fastaudit.errors import InputError
-from fastaudit.sources.gitproc import SAFE_DIFF_OPTIONS, one_line_output, popen_git, run_git
+from fastaudit.sources.gitproc import (
+    SAFE_DIFF_OPTIONS,
+    git_command,
+    git_env,
+    one_line_output,
+    popen_git,
+    run_git,
+)
 
 # Objects above this size are searched while streaming and never held whole in memory.
 LARGE_OBJECT = 32 * 1024 * 1024
@@ -67,6 +74,9 @@ class StreamStats:
     lfs_pointers: int = 0
     truncated: str | None = None  # git's reason when the stream ended early
     git_errors: list[str] = field(default_factory=list)  # objects git could not read
+    done: int = 0  # objects (and "missing" answers) read to their end
+    unreadable: list[str] = field(default_factory=list)  # ids git could not read at all
+    recovered: int = 0  # objects salvaged from damaged packs
 
 
 def inspect(path: Path) -> RepoInfo:
@@ -130,18 +140,182 @@ def _popen_cat_file(
     return proc
 
 
+# A damaged repository is read again object by object; past this many unreadable objects
+# the rest are counted as unreadable without trying each (every try restarts git).
+MAX_UNREADABLE_RETRIES = 2000
+
+
 def stream_objects(
     repo: RepoInfo,
     needles: Sequence[bytes],
     *,
-    ids: Iterable[str] | None = None,
+    ids: Sequence[str] | None = None,
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None = None,
 ) -> Iterator[ObjectHit]:
     """Objects of kind blob, commit or tag that hold any of `needles`.
 
     With `ids` None, every object in the repository in pack order; otherwise those ids.
+    Git stops at the first object it cannot read; when that happens, everything is read
+    again in a way that steps over each unreadable object (and salvages what a damaged
+    pack still holds), so one bad object never hides the keys in the others. The ids git
+    could not read end up in `stats.unreadable`.
     """
+    yielded: set[str] = set()
+    for hit in _stream_once(repo, needles, ids, stats, on_progress):
+        yielded.add(hit.oid)
+        yield hit
+    if stats.truncated is None:
+        return
+    for hit in _salvage(repo, needles, ids, stats):
+        if hit.oid not in yielded:
+            yielded.add(hit.oid)
+            yield hit
+
+
+def _salvage(
+    repo: RepoInfo, needles: Sequence[bytes], ids: Sequence[str] | None, stats: StreamStats
+) -> Iterator[ObjectHit]:
+    """Read every wanted object again, skipping the ones git cannot read."""
+    if ids is None:
+        try:
+            wanted = all_object_ids(repo).decode("ascii").split()
+        except InputError as exc:
+            stats.git_errors.append(str(exc))
+            return
+    else:
+        wanted = list(ids)
+    skip: set[str] = set()
+    for pack in damaged_packs(repo):
+        in_pack = pack_object_ids(repo, pack)
+        recovered = yield from _recover_pack(repo, pack, needles, stats)
+        skip |= in_pack
+        stats.unreadable.extend(sorted(in_pack - recovered))
+    remaining = [oid for oid in wanted if oid not in skip]
+    position = 0
+    while position < len(remaining):
+        attempt = StreamStats()
+        yield from _stream_once(repo, needles, remaining[position:], attempt, None)
+        stats.missing.extend(attempt.missing)
+        stats.git_errors.extend(attempt.git_errors)
+        position += attempt.done
+        if attempt.truncated is None:
+            break
+        if position < len(remaining):
+            stats.unreadable.append(remaining[position])
+            position += 1
+        if len(stats.unreadable) >= MAX_UNREADABLE_RETRIES:
+            stats.unreadable.extend(remaining[position:])
+            break
+    stats.truncated = None  # every object was either read or counted as unreadable
+
+
+def damaged_packs(repo: RepoInfo) -> list[Path]:
+    """Packs git refuses to open: missing, or whose trailing checksum is not the one
+    their index records (a truncated or overwritten pack)."""
+    width = 32 if repo.object_format == "sha256" else 20
+    damaged = []
+    for index in sorted((repo.common_dir / "objects" / "pack").glob("*.idx")):
+        pack = index.with_suffix(".pack")
+        try:
+            with index.open("rb") as handle:
+                handle.seek(-2 * width, os.SEEK_END)
+                expected = handle.read(width)
+            with pack.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < 12 + width:
+                    damaged.append(pack)
+                    continue
+                handle.seek(-width, os.SEEK_END)
+                if handle.read(width) != expected:
+                    damaged.append(pack)
+        except OSError:
+            damaged.append(pack)
+    return damaged
+
+
+def pack_object_ids(repo: RepoInfo, pack: Path) -> set[str]:
+    """The ids a pack's index lists (the index survives when the pack is damaged)."""
+    index = pack.with_suffix(".idx")
+    try:
+        with index.open("rb") as handle:
+            proc = subprocess.run(
+                git_command(["show-index", f"--object-format={repo.object_format}"]),
+                stdin=handle,
+                capture_output=True,
+                env=git_env(),
+                check=False,
+            )
+    except OSError:
+        return set()
+    ids = set()
+    for line in proc.stdout.decode("ascii", "replace").splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            ids.add(fields[1])
+    return ids
+
+
+def _recover_pack(
+    repo: RepoInfo, pack: Path, needles: Sequence[bytes], stats: StreamStats
+) -> Generator[ObjectHit, None, set[str]]:
+    """What `git unpack-objects -r` (its recovery mode) can still read from a damaged
+    pack, unpacked into a private temporary object store and searched there; the
+    repository itself is never written. Returns the ids recovered."""
+    recovered: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="fastaudit-salvage-") as scratch:
+        objects = Path(scratch) / "objects"
+        objects.mkdir()
+        env = {"GIT_OBJECT_DIRECTORY": str(objects), "GIT_ALTERNATE_OBJECT_DIRECTORIES": ""}
+        try:
+            with pack.open("rb") as handle:
+                subprocess.run(
+                    git_command(["unpack-objects", "-r", "-q"]),
+                    cwd=repo.git_dir,
+                    stdin=handle,
+                    capture_output=True,
+                    env={**git_env(), **env},
+                    check=False,
+                )
+        except OSError:
+            return recovered
+        listing = subprocess.run(
+            git_command(["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"]),
+            cwd=repo.git_dir,
+            capture_output=True,
+            env={**git_env(), **env},
+            check=False,
+        )
+        recovered = set(listing.stdout.decode("ascii", "replace").split())
+        stats.recovered += len(recovered)
+        attempt = StreamStats()
+        proc = popen_git(
+            ["cat-file", "--batch-all-objects", "--batch", "--unordered"],
+            repo.git_dir,
+            stdin=subprocess.DEVNULL,
+            extra_env=env,
+        )
+        assert proc.stdout is not None
+        try:
+            for hit in _parse(proc.stdout.fileno(), needles, attempt, None):
+                if hit.data is None:  # too large to hold, and gone with the scratch store
+                    stats.git_errors.append(f"{hit.oid}: recovered but too large to re-read")
+                    continue
+                yield hit
+        finally:
+            proc.stdout.close()
+            proc.wait()
+    return recovered
+
+
+def _stream_once(
+    repo: RepoInfo,
+    needles: Sequence[bytes],
+    ids: Sequence[str] | None,
+    stats: StreamStats,
+    on_progress: Callable[[StreamStats], None] | None,
+) -> Iterator[ObjectHit]:
+    """One `git cat-file` pass; stops where git stops."""
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     if ids is None:
         args = ["--batch-all-objects", "--batch", "--unordered"]
@@ -226,6 +400,7 @@ def _parse(
         parts = bytes(buf[pos:newline]).split()
         if len(parts) == 2 and parts[1] == b"missing":
             stats.missing.append(parts[0].decode("ascii"))
+            stats.done += 1
             pos = newline + 1
             continue
         if len(parts) != 3:
@@ -259,6 +434,7 @@ def _parse(
                 stats.truncated = "git cat-file output ended inside an object"
                 return
             pos += 1
+            stats.done += 1
             if found:
                 yield ObjectHit(oid.decode("ascii"), kind.decode("ascii"), None)
         else:
@@ -269,18 +445,18 @@ def _parse(
                     return
                 start = pos + header_len  # refill() dropped what was consumed
                 end = start + size
+            data = None
             if kind != b"tree":
-                hit = False
                 for needle in needles:
                     if buf.find(needle, start, end) >= 0:
-                        hit = True
+                        data = bytes(buf[start:end])
                         break
                 if kind == b"blob" and buf.startswith(LFS_POINTER, start) and size < 1024:
                     stats.lfs_pointers += 1
-                if hit:
-                    data = bytes(buf[start:end])
-                    yield ObjectHit(oid.decode("ascii"), kind.decode("ascii"), data)
             pos = end + 1
+            stats.done += 1
+            if data is not None:
+                yield ObjectHit(oid.decode("ascii"), kind.decode("ascii"), data)
         if on_progress is not None and stats.objects >= next_progress:
             on_progress(stats)
             next_progress = stats.objects + 2048

@@ -115,13 +115,14 @@ def popen_git(
     *,
     stdin: int,
     stderr: int | IO[bytes] = subprocess.DEVNULL,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """A streaming git process (stdout piped) with the same overrides as `run_git`."""
     try:
         return subprocess.Popen(
             git_command(args),
             cwd=cwd,
-            env=git_env(),
+            env={**git_env(), **(extra_env or {})},
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=stderr,
