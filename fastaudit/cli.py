@@ -357,9 +357,7 @@ def _load_inventory(inventory: Path | None, inventory_url: str | None, cfg: Conf
     if inventory is not None:
         return inventories.load(inventory)
     if inventory_url is not None:
-        return inventories.load_url(
-            inventory_url, timeout=cfg.http_timeout_seconds, retries=cfg.http_retries
-        )
+        return inventories.load_url(inventory_url, client=cfg.http_client())
     return None
 
 

@@ -10,11 +10,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastaudit.detect import DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, DEFAULT_PREFIXES, KeySpec
 from fastaudit.errors import ConfigError
 from fastaudit.findings import Severity
+
+if TYPE_CHECKING:
+    from fastaudit.http import SafeClient
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,12 +45,25 @@ class Config:
     production_environments: tuple[str, ...] = ("production", "prod")
     # Network (inventory URL, verification)
     http_timeout_seconds: float = 20.0
+    http_deadline_seconds: float = 120.0
+    http_max_response_bytes: int = 64 * 1024 * 1024
     http_retries: int = 3
     # Verification
     verify_cache_hours: float = 24.0
     verify_limit: int = 100
     verify_concurrency: int = 4
     source: str = field(default="defaults", compare=False)
+
+    def http_client(self) -> SafeClient:
+        """The HTTPS client every remote source and verification uses, with these limits."""
+        from fastaudit.http import SafeClient
+
+        return SafeClient(
+            timeout=self.http_timeout_seconds,
+            retries=self.http_retries,
+            deadline=self.http_deadline_seconds,
+            max_bytes=self.http_max_response_bytes,
+        )
 
     @property
     def key_spec(self) -> KeySpec:

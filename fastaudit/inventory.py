@@ -16,9 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastaudit.errors import InputError
+
+if TYPE_CHECKING:
+    from fastaudit.http import SafeClient
 
 SCHEMA_VERSION = 1
 ENVIRONMENTS = ("production", "staging", "development", "test", "ci")
@@ -260,15 +263,15 @@ def load(path: Path) -> Inventory:
     return from_json_text(text, str(path))
 
 
-def load_url(url: str, *, timeout: float = 20.0, retries: int = 3) -> Inventory:
+def load_url(url: str, *, client: SafeClient | None = None) -> Inventory:
     """Fetch the JSON inventory over HTTPS (see `fastaudit.http`)."""
-    from fastaudit.http import SafeClient, api_key_header
+    from fastaudit.http import SafeClient, api_key_header, display_url
 
-    client = SafeClient(timeout=timeout, retries=retries)
+    client = client or SafeClient()
     response = client.get(url, headers=api_key_header(), what="inventory URL")
     if response.status_code != 200:
         raise InputError(f"inventory URL answered HTTP {response.status_code}")
-    return from_json_text(response.text, url.split("?", 1)[0])
+    return from_json_text(response.text, display_url(url.split("?", 1)[0]))
 
 
 def load_departures(path: Path) -> list[Departure]:

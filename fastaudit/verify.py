@@ -23,18 +23,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastaudit.detect import KeyVault
 from fastaudit.errors import NetworkError
 from fastaudit.findings import Finding, Severity
-from fastaudit.http import API_KEY_HEADER, SafeClient, require_https
+from fastaudit.http import API_KEY_HEADER, HttpReply, SafeClient, display_url, require_https
 
 if TYPE_CHECKING:
-    import requests
-
     from fastaudit.config import Config
 
 DEFAULT_API_BASE = "https://api.tools.fast"
@@ -71,7 +69,7 @@ def endpoint(base: str) -> str:
     return base + ENTITLEMENTS_PATH
 
 
-def classify(response: requests.Response) -> tuple[str, str]:
+def classify(response: HttpReply) -> tuple[str, str]:
     """A verdict from the documented responses; anything undocumented is unknown."""
     status = response.status_code
     if status == 200:
@@ -149,8 +147,7 @@ class Verifier:
     base: str
     limit: int = 100
     concurrency: int = 4
-    timeout: float = 20.0
-    retries: int = 3
+    client: SafeClient = field(default_factory=SafeClient)
     cache: VerifyCache | None = None
 
     def verify(self, vault: KeyVault, fingerprints: Iterable[str]) -> dict[str, Verdict]:
@@ -160,7 +157,7 @@ class Verifier:
         verdicts: dict[str, Verdict] = {}
         to_send: list[str] = []
         for sha in unique:
-            cached = self.cache.get(self.base, sha, now) if self.cache else None
+            cached = self.cache.get(display_url(self.base), sha, now) if self.cache else None
             if cached is not None:
                 verdicts[sha] = cached
             elif vault.get(sha) is None:
@@ -178,7 +175,7 @@ class Verifier:
                 ):
                     verdicts[sha] = verdict
                     if self.cache is not None:
-                        self.cache.put(self.base, sha, verdict)
+                        self.cache.put(display_url(self.base), sha, verdict)
             if self.cache is not None:
                 self.cache.save()
         return verdicts
@@ -187,24 +184,22 @@ class Verifier:
         """(keys that will be sent, keys answered from the cache), for the announcement."""
         now = time.time()
         unique = list(dict.fromkeys(fingerprints))
-        cached = sum(1 for s in unique if self.cache and self.cache.get(self.base, s, now))
+        cached = sum(
+            1 for s in unique if self.cache and self.cache.get(display_url(self.base), s, now)
+        )
         sendable = sum(1 for s in unique if vault.get(s) is not None) - cached
         return min(max(sendable, 0), self.limit), cached
 
     def _one(self, vault: KeyVault, sha256: str) -> Verdict:
         key = vault.get(sha256)
         assert key is not None
-        client = SafeClient(timeout=self.timeout, retries=self.retries)
         try:
-            response = client.get(
+            response = self.client.get(
                 endpoint(self.base), headers={API_KEY_HEADER: key}, what="API base"
             )
         except NetworkError as exc:
             return Verdict(UNKNOWN, str(exc), time.time())
-        try:
-            status, reason = classify(response)
-        finally:
-            response.close()
+        status, reason = classify(response)
         return Verdict(status, reason, time.time())
 
 
@@ -251,15 +246,14 @@ def verify_findings(
         base=base,
         limit=cfg.verify_limit if limit is None else limit,
         concurrency=cfg.verify_concurrency,
-        timeout=cfg.http_timeout_seconds,
-        retries=cfg.http_retries,
+        client=cfg.http_client(),
         cache=VerifyCache(VerifyCache.default_path(), cfg.verify_cache_hours)
         if use_cache
         else None,
     )
     sending, cached = verifier.plan(vault, secrets)
     announce(
-        f"verifying {len(set(secrets))} unique key(s): sending {sending} to {endpoint(base)}"
+        f"verifying {len(set(secrets))} unique key(s): sending {sending} to {display_url(endpoint(base))}"
         + (f", {cached} answered from the cache" if cached else "")
     )
     checked = apply(findings, verifier.verify(vault, secrets))

@@ -27,6 +27,8 @@ class Reply:
     body: Any = None  # dict/list -> JSON, str/bytes -> as is
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    drip: float = 0.0  # seconds between single bytes of the body (a slow-loris server)
+    huge: int = 0  # send this many filler bytes, announced in Content-Length
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ScriptedHTTPS:
 
     def __init__(self, ca: trustme.CA, hostnames: tuple[str, ...] = ("127.0.0.1", "localhost")):
         self.requests: list[Seen] = []
+        self.closed = threading.Event()
         self._queues: dict[str, list[Reply]] = defaultdict(list)
         self._routes: dict[str, Route] = {}
         outer = self
@@ -64,14 +67,29 @@ class ScriptedHTTPS:
                     payload, content_type = body.encode(), "text/plain"
                 else:
                     payload, content_type = body or b"", "application/octet-stream"
+                if reply.huge:
+                    payload = b""
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(payload)))
+                    length = reply.huge or len(payload)
+                    if not reply.headers.get("Transfer-Encoding"):
+                        self.send_header("Content-Length", str(length))
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if reply.huge:
+                        filler = b" " * 65536
+                        for _ in range(reply.huge // len(filler)):
+                            self.wfile.write(filler)
+                    elif reply.drip:
+                        for index in range(len(payload)):
+                            self.wfile.write(payload[index : index + 1])
+                            self.wfile.flush()
+                            if outer.closed.wait(reply.drip):
+                                return
+                    else:
+                        self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                     pass
 
@@ -107,6 +125,7 @@ class ScriptedHTTPS:
         return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def close(self) -> None:
+        self.closed.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -389,3 +389,125 @@ def test_truncated_pack_is_salvaged_and_the_gate_does_not_pass(
     gate = run_cli("history", str(repo.path), "--no-cache", "--fail-on", "critical")
     assert gate.code == 2
     assert "could not be read" in gate.out
+
+
+# --- 6. Dripping and oversized answers; 9. passwords in URLs ---------------------------
+
+
+def _slow_config(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "slow.toml"
+    path.write_text(
+        "[tool.fastaudit]\nhttp_timeout_seconds = 2\nhttp_deadline_seconds = 1.5\n"
+        f"http_retries = 0\n{extra}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_dripping_inventory_server_hits_the_total_deadline(
+    https: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    from tests.servers import Reply
+
+    https.script("/inventory", Reply(200, {"schema_version": 1, "keys": []}, drip=0.3))
+    started = __import__("time").monotonic()
+    result = run_cli(
+        "check",
+        "--inventory-url",
+        f"{https.base}/inventory",
+        "--config",
+        str(_slow_config(tmp_path)),
+    )
+    elapsed = __import__("time").monotonic() - started
+    assert result.code == 2
+    assert "did not answer in full within 1.5 s" in result.err
+    assert elapsed < 10  # each byte came well inside the per-read timeout
+
+
+def test_dripping_verification_server_gives_unknown_not_a_hang(
+    https: Any, repo: Repo, make_key: Any, tmp_path: Path, run_cli: Any, monkeypatch: Any
+) -> None:
+    from fastaudit.verify import ENTITLEMENTS_PATH
+    from tests.servers import Reply
+
+    monkeypatch.setenv("FASTAUDIT_API_BASE", https.base)
+    https.script(ENTITLEMENTS_PATH, Reply(200, {"plan": "pro", "padding": "x" * 200}, drip=0.3))
+    repo.write("a.env", f"K={make_key()}\n")
+    result = run_cli(
+        "scan", str(repo.path), "--verify", "--no-cache", "--format", "json",
+        "--config", str(_slow_config(tmp_path)),
+    )  # fmt: skip
+    finding = result.json()["findings"][0]
+    assert finding["verification"] == "unknown"
+    assert "within 1.5 s" in finding["evidence"]["verification_reason"]
+
+
+def test_oversized_inventory_is_refused_without_reading_it(
+    https: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    from tests.servers import Reply
+
+    https.script("/inventory", Reply(200, huge=1024 * 1024 * 1024))
+    config = _slow_config(tmp_path, "http_max_response_bytes = 1048576\n")
+    result = run_cli("check", "--inventory-url", f"{https.base}/inventory", "--config", str(config))
+    assert result.code == 2
+    assert "over the 1048576-byte limit" in result.err
+
+
+def test_url_passwords_never_shown_or_stored(
+    https: Any, repo: Repo, make_key: Any, run_cli: Any, monkeypatch: Any, tmp_path: Path
+) -> None:
+    from fastaudit.verify import ENTITLEMENTS_PATH
+    from tests.servers import Reply
+
+    secret = "hunter2-" + "pw" * 8
+    url = f"https://alice:{secret}@127.0.0.1:{https.port}/inventory"
+    https.script("/inventory", Reply(500, "down"))
+    failed = run_cli("check", "--inventory-url", url, "--config", str(_slow_config(tmp_path)))
+    assert failed.code == 2
+    assert secret not in failed.err + failed.out
+
+    https.script("/inv2", Reply(200, {"schema_version": 1, "keys": []}))
+    ok = run_cli("check", "--inventory-url", url.replace("/inventory", "/inv2"), "--format", "json")
+    assert ok.code == 0, ok.err
+    assert secret not in ok.out
+    assert "alice" not in json.dumps(ok.json()["parameters"])
+
+    monkeypatch.setenv("FASTAUDIT_API_BASE", f"https://bob:{secret}@127.0.0.1:{https.port}")
+    https.script(ENTITLEMENTS_PATH, Reply(200, {"plan": "pro"}))
+    repo.write("a.env", f"K={make_key()}\n")
+    verified = run_cli("scan", str(repo.path), "--verify", "--format", "json")
+    assert verified.code == 1
+    assert secret not in verified.err + verified.out
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "fastaudit" / "verify-cache.json"
+    stored = "".join(p.read_text() for p in cache.parent.rglob("*") if p.is_file())
+    assert stored and secret not in stored
+
+
+# --- 7. A tracked folder replaced by a link is never followed --------------------------
+
+
+def test_folder_replaced_by_a_link_is_not_followed(
+    repo: Repo, make_key: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    repo.write("d/s.txt", "nothing here\n")
+    repo.write("d/deeper/t.txt", "nothing here\n")
+    repo.commit("tracked folder")
+    outside = tmp_path / "outside"
+    (outside / "deeper").mkdir(parents=True)
+    outside_key = make_key()
+    (outside / "s.txt").write_text(f"K={outside_key}\n")
+    (outside / "deeper" / "t.txt").write_text(f"K={outside_key}\n")
+    import shutil
+
+    shutil.rmtree(repo.path / "d")
+    (repo.path / "d").symlink_to(outside, target_is_directory=True)
+
+    for args in (["scan", str(repo.path)], ["scan", "--all-files", str(repo.path)]):
+        result = run_cli(*args, "--format", "json")
+        assert result.code == 0, result.out
+        assert result.json()["stats"]["skipped_symlinks"] >= 1
+
+    hook = run_cli("hook", "d/s.txt", "d/deeper/t.txt", cwd=repo.path)
+    assert hook.code == 0, hook.out
+    assert redact(outside_key) not in hook.out

@@ -95,19 +95,34 @@ def select(
     root_prefix = os.path.join(str(root), "")
     selection = Selection(root=root)
     seen: set[str] = set()
+    linked = _LinkedDirectories()
     for path in paths or [Path.cwd()]:
         if not path.exists() and not path.is_symlink():
             if explicit_files:
                 continue  # deleted in this commit: nothing to scan
             raise InputError(f"{path}: no such file or directory")
         if path.is_dir() and not path.is_symlink():
+            base: str | None = str(path.resolve())
             candidates = _directory_files(path.resolve(), all_files, selection)
         else:
-            candidates = iter([str(path.absolute())])
+            absolute = str(path.absolute())
+            base = next(
+                (
+                    str(b)
+                    for b in (root, Path.cwd())
+                    if absolute.startswith(os.path.join(str(b), ""))
+                ),
+                None,
+            )
+            candidates = iter([absolute])
         for abs_path in candidates:
             if abs_path in seen:
                 continue
             seen.add(abs_path)
+            if base is not None and linked.below(base, abs_path):
+                # A tracked folder replaced by a link (to anywhere): never followed.
+                selection.skipped_symlinks += 1
+                continue
             try:
                 mode = os.lstat(abs_path).st_mode
             except FileNotFoundError:
@@ -126,6 +141,36 @@ def select(
                 continue
             selection.entries.append(FileEntry(abs_path, rel))
     return selection
+
+
+class _LinkedDirectories:
+    """Answers "is any folder between `base` and this file a symlink?", remembering each
+    folder's answer so a large tree costs one lstat per folder."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, bool] = {}
+
+    def below(self, base: str, abs_path: str) -> bool:
+        directory = os.path.dirname(abs_path)
+        pending: list[str] = []
+        found = False
+        while len(directory) > len(base) and directory.startswith(base):
+            known = self._known.get(directory)
+            if known is not None:
+                found = known
+                break
+            pending.append(directory)
+            try:
+                if stat.S_ISLNK(os.lstat(directory).st_mode):
+                    found = True
+                    break
+            except OSError:
+                break
+            directory = os.path.dirname(directory)
+        for folder in pending:
+            # A folder is "linked" if it, or any folder above it (up to base), is a link.
+            self._known[folder] = found
+        return found
 
 
 def _directory_files(directory: Path, all_files: bool, selection: Selection) -> Iterator[str]:
