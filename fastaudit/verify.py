@@ -253,7 +253,8 @@ def verify_findings(
     )
     sending, cached = verifier.plan(vault, secrets)
     announce(
-        f"verifying {len(set(secrets))} unique key(s): sending {sending} to {display_url(endpoint(base))}"
+        f"verifying {len(set(secrets))} unique key(s): "
+        f"sending {sending} to {display_url(endpoint(base))}"
         + (f", {cached} answered from the cache" if cached else "")
     )
     checked = apply(findings, verifier.verify(vault, secrets))
