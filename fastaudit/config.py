@@ -12,7 +12,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastaudit.detect import DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, DEFAULT_PREFIXES, KeySpec
+from fastaudit.detect import (
+    DEFAULT_MAX_FINDINGS_PER_RULE,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MIN_LENGTH,
+    DEFAULT_PREFIXES,
+    MAX_KEY_LENGTH,
+    KeySpec,
+)
 from fastaudit.errors import ConfigError
 from fastaudit.findings import Severity
 
@@ -34,6 +41,7 @@ class Config:
     min_length: int = DEFAULT_MIN_LENGTH
     max_length: int = DEFAULT_MAX_LENGTH
     exclude: tuple[str, ...] = ()
+    max_findings_per_file: int = DEFAULT_MAX_FINDINGS_PER_RULE
     fail_on: Severity = Severity.LOW
     # Hygiene checks
     max_age_days: int = 90
@@ -71,10 +79,33 @@ class Config:
             prefixes=tuple(dict.fromkeys(DEFAULT_PREFIXES + self.extra_prefixes)),
             min_length=self.min_length,
             max_length=self.max_length,
+            max_findings_per_rule=self.max_findings_per_file,
         )
 
 
 _ALIASES = {"prefixes": "extra_prefixes"}
+
+# Bounds for numeric settings (inclusive): a value outside them is refused, never used.
+# A scanned repository's own pyproject.toml can set these, so none may make a scan
+# unbounded, and none may be zero where zero means "never" or "divide by nothing".
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "min_length": (8, MAX_KEY_LENGTH),
+    "max_length": (8, MAX_KEY_LENGTH),
+    "max_findings_per_file": (1, 1_000_000),
+    "max_age_days": (1, 36_500),
+    "rotation_overlap_days": (0, 36_500),
+    "stale_after_days": (1, 36_500),
+    "unused_grace_days": (0, 36_500),
+    "wide_ipv4_prefix": (0, 32),
+    "wide_ipv6_prefix": (0, 128),
+    "http_timeout_seconds": (0.001, 3600),
+    "http_deadline_seconds": (0.001, 86_400),
+    "http_max_response_bytes": (1024, 16 * 1024**3),
+    "http_retries": (0, 20),
+    "verify_cache_hours": (0, 87_600),
+    "verify_limit": (0, 1_000_000),
+    "verify_concurrency": (1, 64),
+}
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -94,13 +125,16 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         return tuple(value)
     if isinstance(default, bool) or isinstance(value, bool):
         raise ConfigError(f"{where} must be a number, got {value!r}")
+    low, high = _BOUNDS.get(name, (0, 2**31))
     if isinstance(default, int):
-        if not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{where} must be a whole number >= 0, got {value!r}")
+        if not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"{where} must be a whole number from {low:g} to {high:g}, got {value!r}"
+            )
         return value
     if isinstance(default, float):
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ConfigError(f"{where} must be a number >= 0, got {value!r}")
+        if not isinstance(value, (int, float)) or not (low <= value <= high):  # NaN fails too
+            raise ConfigError(f"{where} must be a number from {low:g} to {high:g}, got {value!r}")
         return float(value)
     return value
 
@@ -120,7 +154,18 @@ def from_mapping(table: Mapping[str, Any], source: str) -> Config:
         config.key_spec  # noqa: B018 - validate prefixes and lengths now, not mid-scan
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    if config.exclude:
+        _check_exclude(config.exclude, source)
     return config
+
+
+def _check_exclude(patterns: tuple[str, ...], source: str) -> None:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines(patterns)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{source}: setting 'exclude' has an invalid pattern: {exc}") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -131,13 +176,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text (TOML must be)") from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests too deeply to read") from None
 
 
 def load(explicit: Path | None = None, root: Path | None = None) -> Config:
     """The configuration in force: `explicit` if given, else discovered under `root`."""
     if explicit is not None:
         document = _read_toml(explicit)
-        table = document.get("tool", {}).get("fastaudit")
+        tool = document.get("tool", {})
+        table = tool.get("fastaudit") if isinstance(tool, dict) else None
         if table is None:
             table = document
         if not isinstance(table, dict):
@@ -146,12 +196,20 @@ def load(explicit: Path | None = None, root: Path | None = None) -> Config:
     root = root or Path.cwd()
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("fastaudit")
+        tool = _read_toml(pyproject).get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{pyproject}: [tool] must be a table")
+        table = tool.get("fastaudit")
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError(f"{pyproject}: [tool.fastaudit] must be a table, got {table!r}")
         if isinstance(table, dict):
             return from_mapping(table, f"{pyproject} [tool.fastaudit]")
     dotfile = root / ".fastaudit.toml"
     if dotfile.is_file():
         document = _read_toml(dotfile)
-        table = document.get("tool", {}).get("fastaudit", document)
+        tool = document.get("tool", {})
+        table = tool.get("fastaudit", document) if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{dotfile}: [tool.fastaudit] must be a table")
         return from_mapping(table, str(dotfile))
     return Config()

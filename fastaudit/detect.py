@@ -25,6 +25,8 @@ from typing import Any
 DEFAULT_PREFIXES: tuple[str, ...] = ("fast_prod_",)
 DEFAULT_MIN_LENGTH = 20
 DEFAULT_MAX_LENGTH = 64
+MAX_KEY_LENGTH = 1024
+DEFAULT_MAX_FINDINGS_PER_RULE = 100
 
 # Random parts below this many bits of Shannon entropy per character are filler: a random
 # 20-character string over even the smallest plausible alphabet (hex) averages ~3.4.
@@ -67,6 +69,9 @@ class KeySpec:
     prefixes: tuple[str, ...] = DEFAULT_PREFIXES
     min_length: int = DEFAULT_MIN_LENGTH
     max_length: int = DEFAULT_MAX_LENGTH
+    # Findings reported per file (or object) and rule; past it they are only counted, so a
+    # file dense with matches costs linear time and bounded memory.
+    max_findings_per_rule: int = DEFAULT_MAX_FINDINGS_PER_RULE
 
     def __post_init__(self) -> None:
         if not self.prefixes:
@@ -75,6 +80,13 @@ class KeySpec:
             raise ValueError(
                 f"key length range {self.min_length}-{self.max_length} is not a valid range"
             )
+        if self.max_length > MAX_KEY_LENGTH:
+            raise ValueError(
+                f"max_length {self.max_length} is over {MAX_KEY_LENGTH}: no key is that long, "
+                "and the bound keeps scanning linear"
+            )
+        if self.max_findings_per_rule < 1:
+            raise ValueError("max_findings_per_file must be at least 1")
         for prefix in self.prefixes:
             if not prefix or not prefix.isascii() or not prefix[0].isalnum():
                 raise ValueError(f"key prefix {prefix!r} must be ASCII and start with a letter")

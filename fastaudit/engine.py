@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastaudit.detect import LOOKBEHIND, KeyHit, KeySpec, KeyVault, detect_secrets_hash, find_keys
 from fastaudit.findings import RULES, Finding
@@ -48,6 +49,17 @@ class EngineStats:
     """Counts a run reports so users can see what was (not) looked at."""
 
     suppressed_inline: int = 0
+    # (path, rule, how many more) for each file whose findings went past the cap
+    capped: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def capped_notes(stats: EngineStats) -> list[str]:
+    """One warning per file whose findings went past the per-rule cap."""
+    return [
+        f"{path or 'an object'}: {count} more {rule} match(es) not listed "
+        "(max_findings_per_file; allow comments on them were not checked)"
+        for path, rule, count in stats.capped
+    ]
 
 
 def _decode_bom(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -143,6 +155,9 @@ def scan_chunks(
     newlines = 0  # newlines in [0, counted)
     counted = 0
     last_newline = -1  # absolute offset of the last newline in [0, counted)
+    cap = spec.max_findings_per_rule
+    reported: Counter[str] = Counter()
+    over: Counter[str] = Counter()
     iterator = iter(_decode_bom(chunks))
     pending = next(iterator, None)
     while pending is not None:
@@ -154,13 +169,20 @@ def scan_chunks(
             lo, hi = own_start - base, own_end - base
             events: list[tuple[int, int, Finding]] = []
             for hit in _iter_key_hits(buf, spec, lo, hi):
+                if reported[rule_id] >= cap:
+                    over[rule_id] += 1  # counted, not judged: the cap keeps this linear
+                    continue
                 if _suppressed(buf, hit.start, hit.end):
                     stats.suppressed_inline += 1
                     continue
                 if vault is not None:
                     vault.add(hit)
+                reported[rule_id] += 1
                 events.append((hit.start, hit.end, _key_finding(hit, path, rule_id, source)))
-            events.extend(_url_events(buf, path, source, lo, hi))
+            url_budget = cap - reported["FAST003"]
+            for event in _url_events(buf, path, source, lo, hi, url_budget, over):
+                reported["FAST003"] += 1
+                events.append(event)
             events.sort(key=lambda e: e[0])
             for start, _end, finding in events:
                 found = buf.count(b"\n", counted - base, start)
@@ -186,6 +208,8 @@ def scan_chunks(
                 last_newline = base + buf.rfind(b"\n", counted - base, new_base - base)
             counted = new_base
         base, buf = new_base, keep
+    for rule, count in sorted(over.items()):
+        stats.capped.append((path, rule, count))
 
 
 def _iter_key_hits(buf: bytes, spec: KeySpec, lo: int, hi: int) -> Iterator[KeyHit]:
@@ -222,7 +246,7 @@ def _may_hold_http_url(buf: bytes) -> bool:
 
 
 def _url_events(
-    buf: bytes, path: str, source: str, lo: int, hi: int
+    buf: bytes, path: str, source: str, lo: int, hi: int, budget: int, over: Counter[str]
 ) -> Iterator[tuple[int, int, Finding]]:
     if not _may_hold_http_url(buf):
         return
@@ -232,8 +256,12 @@ def _url_events(
             continue
         if match.start() >= hi:
             break
+        if budget <= 0:
+            over["FAST003"] += 1
+            continue
         if _suppressed(buf, match.start(), match.end()):
             continue
+        budget -= 1
         host = match.group(1).decode("ascii").lower()
         url = f"http://{host}"
         yield (

@@ -233,7 +233,7 @@ RULES: Mapping[str, Rule] = _rules(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One reason to act. Never holds a key: only its fingerprint and redacted form.
 
@@ -374,7 +374,7 @@ def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Findin
     return [f for f in findings if f.severity >= threshold]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pass:
     """A key that was checked against a practice and met it, with the reason: a report
     that shows only failures cannot tell "all good" from "nothing was checked"."""

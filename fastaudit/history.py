@@ -20,7 +20,7 @@ from typing import Any
 
 from fastaudit import history_cache
 from fastaudit.detect import KeySpec, KeyVault
-from fastaudit.engine import CHUNK_SIZE, EngineStats, scan_chunks
+from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes, scan_chunks
 from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
 from fastaudit.sources import gitobjects as git
@@ -112,7 +112,9 @@ def scan_history(
             total = len(ids)
 
     stream_stats = git.StreamStats()
-    objects = _scan_objects(repo, spec, ids, stream_stats, total, on_progress, vault)
+    objects = _scan_objects(
+        repo, spec, ids, stream_stats, total, on_progress, vault, result.warnings
+    )
     unreadable = _unreadable_warnings(stream_stats, cache, result)
     if stream_stats.lfs_pointers:
         result.warnings.append(
@@ -221,6 +223,7 @@ def _scan_objects(
     total: int | None,
     on_progress: ProgressHook | None,
     vault: KeyVault | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, _ObjectKeys]:
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
     progress = None
@@ -231,6 +234,7 @@ def _scan_objects(
             hook(s.objects, s.bytes, total)
 
     objects: dict[str, _ObjectKeys] = {}
+    notes = notes if notes is not None else []
     engine_stats = EngineStats()
     if ids is not None and not ids:
         return objects
@@ -243,7 +247,7 @@ def _scan_objects(
         found = [
             f
             for f in scan_chunks(
-                chunks, "", spec, source="history", stats=engine_stats, vault=vault
+                chunks, f"object {hit.oid}", spec, source="history", stats=engine_stats, vault=vault
             )
             if f.secret_sha256 is not None
         ]
@@ -251,6 +255,7 @@ def _scan_objects(
             objects[hit.oid] = _ObjectKeys(hit.kind, found)
     if on_progress is not None:
         on_progress(stats.objects, stats.bytes, total)
+    notes.extend(capped_notes(engine_stats))
     return objects
 
 

@@ -55,7 +55,7 @@ _FIELDS = (
 _REQUIRED = ("id", "name", "created_at")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InventoryKey:
     """One key's metadata. `environment` is None when neither given nor inferable;
     `environment_inferred` says it was read from the name."""
@@ -77,14 +77,14 @@ class InventoryKey:
         return self.deleted_at is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Inventory:
     keys: tuple[InventoryKey, ...]
     source: str
     notes: tuple[str, ...] = field(default=())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Departure:
     """A team member who left, and when: keys older than that should have been rotated."""
 
@@ -209,8 +209,11 @@ def from_document(document: Any, source: str) -> Inventory:
 def _inventory(records: Sequence[Any], source: str) -> Inventory:
     keys: list[InventoryKey] = []
     seen: set[str] = set()
+    mutable = isinstance(records, list)
     for index, record in enumerate(records, 1):
         key = key_from_record(record, f"{source}: record {index}")
+        if mutable:
+            records[index - 1] = None  # type: ignore[index]  # free each parsed record
         if key.id in seen:
             raise InputError(f"{source}: record {index}: duplicate id {key.id!r}")
         seen.add(key.id)

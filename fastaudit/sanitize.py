@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from fastaudit.detect import is_wordlike, redact
 
@@ -86,10 +87,63 @@ def strip_url_credentials(text: str) -> str:
     return _URL_CREDENTIALS.sub(r"\1", text)
 
 
+# Anything that could need work; most strings in a report (ids, dates, titles) have none.
+_SUSPECT = re.compile(r"_(?:prod|live|test|stage|staging|dev|sandbox)_|://")
+
+
 def clean_text(text: str, *, human: bool, prefixes: Iterable[str] = ()) -> str:
     """One string made safe to show (`human`) or to write into JSON/XML/HTML."""
+    prefixes = tuple(prefixes)
+    if (
+        text.isascii()
+        and text.isprintable()
+        and not _SUSPECT.search(text)
+        and not any(p in text for p in prefixes)
+    ):
+        return text  # the common case, decided without rewriting anything
+    return _clean_slow(text, human, prefixes)
+
+
+@functools.lru_cache(maxsize=16384)
+def _clean_slow(text: str, human: bool, prefixes: tuple[str, ...]) -> str:
     text = strip_url_credentials(redact_keys(text, prefixes))
     return (_HUMAN_UNSAFE if human else _MACHINE_UNSAFE).sub(_escape, text)
+
+
+class RedactingWriter:
+    """A text stream that redacts keys and URL credentials line by line on the way out:
+    the last guard over everything a renderer assembled, in memory bounded by the longest
+    line (a key never spans a line break)."""
+
+    def __init__(self, stream: IO[str], prefixes: Iterable[str] = ()) -> None:
+        self._stream = stream
+        self._prefixes = tuple(prefixes)
+        self._pending: list[str] = []
+
+    def write(self, text: str) -> int:
+        if "\n" not in text:
+            self._pending.append(text)
+            return len(text)
+        head, _, tail = text.rpartition("\n")
+        self._pending.append(head + "\n")
+        self._emit("".join(self._pending))
+        self._pending = [tail] if tail else []
+        return len(text)
+
+    def _emit(self, text: str) -> None:
+        if _SUSPECT.search(text) or any(p in text for p in self._prefixes):
+            text = strip_url_credentials(redact_keys(text, self._prefixes))
+        self._stream.write(text)
+
+    def close(self) -> None:
+        """Write what is left (a last line without a newline)."""
+        if self._pending:
+            self._emit("".join(self._pending))
+            self._pending = []
+
+    def isatty(self) -> bool:
+        isatty = getattr(self._stream, "isatty", None)
+        return bool(isatty and isatty())
 
 
 def terminal(text: str) -> str:
@@ -103,23 +157,31 @@ def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
     prefixes = tuple(prefixes)
 
     def walk(item: Any) -> Any:
+        # Returns `item` itself when nothing inside it changed: a large clean report is
+        # traversed, never copied.
         if isinstance(item, str):
             return clean_text(item, human=human, prefixes=prefixes)
         if isinstance(item, (enum.Enum, int, float, bool)) or item is None:
             return item
-        if isinstance(item, dict):
-            return {walk(k): walk(v) for k, v in item.items()}
-        if isinstance(item, list):
-            return [walk(v) for v in item]
-        if isinstance(item, tuple):
-            return tuple(walk(v) for v in item)
+        if isinstance(item, (list, tuple)):
+            cleaned = [walk(v) for v in item]
+            if all(a is b for a, b in zip(cleaned, item, strict=True)):
+                return item
+            return cleaned if isinstance(item, list) else tuple(cleaned)
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
-            changes = {
-                f.name: walk(getattr(item, f.name)) for f in dataclasses.fields(item) if f.init
-            }
-            return dataclasses.replace(item, **changes)
-        if hasattr(item, "items"):  # a read-only mapping
-            return {walk(k): walk(v) for k, v in item.items()}
+            changes = {}
+            for f in dataclasses.fields(item):
+                if f.init:
+                    old = getattr(item, f.name)
+                    new = walk(old)
+                    if new is not old:
+                        changes[f.name] = new
+            return dataclasses.replace(item, **changes) if changes else item
+        if isinstance(item, dict) or hasattr(item, "items"):
+            pairs = [(walk(k), walk(v), k, v) for k, v in item.items()]
+            if all(k2 is k and v2 is v for k2, v2, k, v in pairs):
+                return item
+            return {k2: v2 for k2, v2, _, _ in pairs}
         return item
 
     result: T = walk(value)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastaudit.baseline import Baseline
 from fastaudit.detect import KeySpec, KeyVault
-from fastaudit.engine import CHUNK_SIZE, EngineStats, may_hold_findings, scan_chunks
+from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes, may_hold_findings, scan_chunks
 from fastaudit.findings import Finding
 from fastaudit.sources.files import FileEntry, Selection, read_chunks
 
@@ -104,6 +104,7 @@ def _scan_entries(
         if on_file is not None:
             on_file(entry)
     result.suppressed_inline += stats.suppressed_inline
+    result.warnings.extend(capped_notes(stats))
     return result
 
 
@@ -192,6 +193,7 @@ def scan_blobs(
             )
         )
     result.suppressed_inline = stats.suppressed_inline
+    result.warnings.extend(capped_notes(stats))
     return result
 
 

@@ -171,21 +171,34 @@ _CLEANS_OWN_DOCUMENT = frozenset({"json", "sarif"})
 
 def render(name: str, report: Report, stream: IO[str]) -> None:
     """Render `report` as `name` onto `stream`, through the one sanitising step: every
-    string is cleaned before rendering, and the whole output once more after it, so no
-    key-shaped run, URL password or raw control character can reach any format."""
-    import io
-
-    from fastaudit.sanitize import clean, redact_keys, strip_url_credentials
+    string is cleaned before rendering, and everything written passes a last redaction
+    on its way out, so no key-shaped run, URL password or raw control character can reach
+    any format."""
+    from fastaudit.sanitize import RedactingWriter, clean
 
     prefixes = tuple(report.parameters.get("prefixes") or ())
-    human = name == "text"
     if name not in _CLEANS_OWN_DOCUMENT:
-        report = clean(report, human=human, prefixes=prefixes)
-    buffer = io.StringIO()
-    renderer(name)(report, buffer)
-    # Everything is already clean; this pass only redacts what rendering assembled
-    # (controls are the renderer's own: colours, line breaks).
-    stream.write(strip_url_credentials(redact_keys(buffer.getvalue(), prefixes)))
+        report = clean(report, human=name == "text", prefixes=prefixes)
+    guarded = RedactingWriter(stream, prefixes)
+    renderer(name)(report, guarded)  # type: ignore[arg-type]
+    guarded.close()
+
+
+def dump_json(document: Any, stream: IO[str]) -> None:
+    """`document` as indented JSON, written in large pieces (json.dump's many tiny writes
+    dominate the cost of a large report)."""
+    import json
+
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(document):
+        pieces.append(piece)
+        size += len(piece)
+        if size > 1 << 16:
+            stream.write("".join(pieces))
+            pieces, size = [], 0
+    pieces.append("\n")
+    stream.write("".join(pieces))
 
 
 def clean_document(document: Any, report: Report) -> Any:

@@ -9,7 +9,12 @@ from fastaudit.findings import Finding
 from fastaudit.report import SCHEMA_VERSION, Report, clean_document
 
 
-def as_document(report: Report) -> dict[str, Any]:
+def as_document(
+    report: Report, findings: list[Finding] | None = None, *, streamed: bool = False
+) -> dict[str, Any]:
+    """The whole report as one JSON-shaped dict; with `streamed`, the long lists are left
+    as placeholders for `render` to write entry by entry."""
+    findings = report.sorted_findings() if findings is None else findings
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "fastaudit", "version": report.tool_version},
@@ -19,9 +24,9 @@ def as_document(report: Report) -> dict[str, Any]:
         "parameters": report.parameters,
         "summary": report.summary(),
         "stats": report.stats,
-        "findings": [f.to_dict() for f in report.sorted_findings()],
-        "secrets": group_by_secret(report.sorted_findings()),
-        "passes": [p.to_dict() for p in report.passes],
+        "findings": [] if streamed else [f.to_dict() for f in findings],
+        "secrets": group_by_secret(findings),
+        "passes": [] if streamed else [p.to_dict() for p in report.passes],
         "repos": report.repos,
         "trend": report.trend,
         "fixed": [f.to_dict() for f in report.fixed],
@@ -72,6 +77,38 @@ def group_by_secret(findings: list[Finding]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+# Lists that grow with the size of the run: written one entry at a time, so a report on a
+# million inventory keys never holds its whole document (or its text) in memory.
+_STREAMED = ("findings", "passes")
+
+
 def render(report: Report, stream: IO[str]) -> None:
-    json.dump(clean_document(as_document(report), report), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    findings = report.sorted_findings()
+    document = as_document(report, findings, streamed=True)
+    stream.write("{\n")
+    keys = list(document)
+    for position, key in enumerate(keys):
+        separator = ",\n" if position < len(keys) - 1 else "\n"
+        stream.write(f"  {json.dumps(key)}: ")
+        if key == "findings":
+            _write_list(stream, (f.to_dict() for f in findings), report)
+        elif key == "passes":
+            _write_list(stream, (p.to_dict() for p in report.passes), report)
+        else:
+            text = _dumps(clean_document(document[key], report))
+            stream.write(text.replace("\n", "\n  "))
+        stream.write(separator)
+    stream.write("}\n")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _write_list(stream: IO[str], items: Any, report: Report) -> None:
+    first = True
+    for item in items:
+        stream.write("[\n    " if first else ",\n    ")
+        stream.write(_dumps(clean_document(item, report)).replace("\n", "\n    "))
+        first = False
+    stream.write("[]" if first else "\n  ]")

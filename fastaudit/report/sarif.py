@@ -4,12 +4,11 @@ stable when lines move."""
 
 from __future__ import annotations
 
-import json
 import os
 from typing import IO, Any
 
 from fastaudit.findings import RULES, Finding, Severity
-from fastaudit.report import Report, clean_document
+from fastaudit.report import Report, clean_document, dump_json
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://accounts.tools.fast"
@@ -205,5 +204,4 @@ def _dir_uri(root: str) -> str:
 
 
 def render(report: Report, stream: IO[str]) -> None:
-    json.dump(clean_document(as_document(report), report), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    dump_json(clean_document(as_document(report), report), stream)
