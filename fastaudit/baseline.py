@@ -44,12 +44,9 @@ class Baseline:
 
 def load(path: Path) -> Baseline:
     """Read a fastaudit or detect-secrets baseline; InputError when it is neither."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"baseline {path} is not valid JSON: {exc}") from None
+    from fastaudit import jsonio
+
+    document = jsonio.load(path, "baseline")
     if not isinstance(document, dict):
         raise InputError(f"baseline {path} is not a JSON object")
     if "fastaudit_baseline" in document:

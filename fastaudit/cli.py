@@ -713,15 +713,13 @@ def portable_ds_baseline(baseline_file: Path) -> int:
     """Make a detect-secrets baseline's plugin paths repository-relative (portable)."""
     import json
 
+    from fastaudit import jsonio
     from fastaudit.ds_plugin import portable_plugin_paths
     from fastaudit.errors import InputError
     from fastaudit.output import atomic_text_file
     from fastaudit.sources.files import report_root
 
-    try:
-        document = json.loads(baseline_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read detect-secrets baseline {baseline_file}: {exc}") from None
+    document = jsonio.load(baseline_file, "detect-secrets baseline")
     if not isinstance(document, dict) or "plugins_used" not in document:
         raise InputError(f"{baseline_file} is not a detect-secrets baseline")
     changed = portable_plugin_paths(document, str(report_root([baseline_file.resolve().parent])))

@@ -7,6 +7,7 @@ and saved reports refer to them. Titles and remediation text may be polished.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -331,29 +332,51 @@ class Finding:
         rule_id = str(data["rule_id"])
         if rule_id not in RULES:
             raise ValueError(f"unknown rule_id {rule_id!r}")
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
         refs = data.get("refs")
+        if refs is not None and (
+            not isinstance(refs, list) or not all(isinstance(r, str) for r in refs)
+        ):
+            raise TypeError("field 'refs' must be a list of strings")
+        evidence = data.get("evidence")
+        if evidence is not None and not isinstance(evidence, Mapping):
+            raise TypeError("field 'evidence' must be an object")
+        in_head = data.get("in_head")
+        if in_head is not None and not isinstance(in_head, bool):
+            raise TypeError("field 'in_head' must be true, false or null")
+        text = functools.partial(_typed, data, str)
+        number = functools.partial(_typed, data, int)
         return cls(
             rule_id=rule_id,
             severity=Severity.parse(str(data["severity"])),
-            path=data.get("path"),
-            line=data.get("line"),
-            column=data.get("column"),
-            secret_sha256=data.get("secret_sha256"),
-            redacted=data.get("redacted"),
-            source=data.get("source") or "worktree",
-            message=data.get("message"),
-            commit=data.get("commit"),
-            author_email=data.get("author_email"),
-            date=data.get("date"),
+            path=text("path"),
+            line=number("line"),
+            column=number("column"),
+            secret_sha256=text("secret_sha256"),
+            redacted=text("redacted"),
+            source=text("source") or "worktree",
+            message=text("message"),
+            commit=text("commit"),
+            author_email=text("author_email"),
+            date=text("date"),
             refs=tuple(refs) if refs is not None else None,
-            in_head=data.get("in_head"),
-            key_id=data.get("key_id"),
-            key_name=data.get("key_name"),
-            repo=data.get("repo"),
-            evidence=data.get("evidence"),
-            verification=data.get("verification"),
-            status=data.get("status"),
+            in_head=in_head,
+            key_id=text("key_id"),
+            key_name=text("key_name"),
+            repo=text("repo"),
+            evidence=evidence,
+            verification=text("verification"),
+            status=text("status"),
         )
+
+
+def _typed(data: Mapping[str, Any], kind: type, name: str) -> Any:
+    """`data[name]` when it is absent, null or of `kind`; TypeError otherwise."""
+    value = data.get(name)
+    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"field {name!r} must be {kind.__name__} or null, got {type(value).__name__}")
 
 
 def sort_key(finding: Finding) -> tuple[Any, ...]:
@@ -401,6 +424,10 @@ class Pass:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pass:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected an object, got {type(data).__name__}")
+        if not isinstance(data.get("rules", []), list):
+            raise TypeError("field 'rules' must be a list")
         return cls(
             practice=Practice(int(data["practice"])),
             key_id=str(data["key_id"]),

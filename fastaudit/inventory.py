@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -119,9 +118,19 @@ def parse_when(value: Any, where: str) -> datetime:
             raise InputError(f"{where}: {value!r} is not an ISO 8601 date") from None
     else:
         raise InputError(f"{where}: expected an ISO 8601 date, got {value!r}")
+    if not _EARLIEST_YEAR <= parsed.year <= _LATEST_YEAR:
+        raise InputError(
+            f"{where}: {value!r} is outside the years {_EARLIEST_YEAR} to {_LATEST_YEAR}"
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
+
+
+# Dates outside this range are typos, and arithmetic on them (ages, rotation windows)
+# would overflow.
+_EARLIEST_YEAR = 1900
+_LATEST_YEAR = 2999
 
 
 def _optional_when(value: Any, where: str) -> datetime | None:
@@ -227,11 +236,9 @@ def _inventory(records: Sequence[Any], source: str) -> Inventory:
 
 
 def from_json_text(text: str, source: str) -> Inventory:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    return from_document(document, source)
+    from fastaudit import jsonio
+
+    return from_document(jsonio.parse(text, source), source)
 
 
 def from_csv_text(text: str, source: str) -> Inventory:
@@ -279,18 +286,17 @@ def load_url(url: str, *, client: SafeClient | None = None) -> Inventory:
 
 def load_departures(path: Path) -> list[Departure]:
     """`name,left_at` rows (CSV) or a JSON list of {"name", "left_at"} (or "date")."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read departures {path}: {exc.strerror or exc}") from None
+    from fastaudit import jsonio
+
+    text = jsonio.read_text(path, "departures", encoding="utf-8-sig")
     rows: list[Mapping[str, Any]]
     if path.suffix.lower() == ".csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
-    else:
         try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: not valid JSON: {exc.msg}") from None
+            rows = list(csv.DictReader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise InputError(f"departures {path} is not valid CSV: {exc}") from None
+    else:
+        loaded = jsonio.parse(text, f"departures {path}")
         if not isinstance(loaded, list):
             raise InputError(f"{path}: expected a list of departures")
         rows = loaded

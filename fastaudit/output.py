@@ -68,7 +68,15 @@ def atomic_text_file(path: Path) -> Iterator[IO[str]]:
 
 
 def _is_special(path: Path) -> bool:
-    """True for anything but a regular file or a name that does not exist yet."""
+    """True for anything but a regular file or a name that does not exist yet, and for
+    any name of a file descriptor (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`): a
+    rename would replace the link itself, and the descriptor may be open for append."""
+    descriptor_names = ("/proc/", "/dev/fd/", "/dev/stdout", "/dev/stderr")
+    if os.path.abspath(path).startswith(descriptor_names):
+        return True
+    with contextlib.suppress(OSError):
+        if os.readlink(path).startswith(descriptor_names):
+            return True
     try:
         mode = os.stat(path).st_mode  # follows links: /dev/stdout -> /proc/self/fd/1 -> ...
     except FileNotFoundError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,21 +20,40 @@ class SavedReport:
     passes: list[Pass] = field(default_factory=list)
 
 
+_SHAPES: dict[str, type] = {
+    "findings": list,
+    "passes": list,
+    "fixed": list,
+    "warnings": list,
+    "notes": list,
+    "repos": list,
+    "stats": dict,
+    "parameters": dict,
+    "trend": dict,
+    "tool": dict,
+}
+_KIND_NAMES: dict[type, str] = {list: "a list", dict: "an object"}
+
+
 def load(path: Path) -> SavedReport:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"report {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read report {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    from fastaudit import jsonio
+
+    document = jsonio.load(path, "report")
     if not isinstance(document, dict) or "schema_version" not in document:
         raise InputError(f"{path} is not a fastaudit JSON report (no schema_version)")
     major = str(document["schema_version"]).split(".", 1)[0]
     if major != "1":
         raise InputError(f"{path}: unsupported report schema_version {document['schema_version']}")
     saved = SavedReport(document)
+    for name, kind in _SHAPES.items():
+        value = document.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise InputError(f"{path}: field {name!r} must be {_KIND_NAMES[kind]}")
+    for name in ("warnings", "notes"):
+        if not all(isinstance(v, str) for v in document.get(name) or []):
+            raise InputError(f"{path}: field {name!r} must be a list of strings")
+    if not all(isinstance(r, dict) for r in document.get("repos") or []):
+        raise InputError(f"{path}: field 'repos' must be a list of objects")
     for index, item in enumerate(document.get("findings") or [], 1):
         try:
             saved.findings.append(Finding.from_dict(item))

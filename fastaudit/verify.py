@@ -101,8 +101,8 @@ class VerifyCache:
             loaded = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(loaded, dict):
                 self._data = {k: v for k, v in loaded.items() if isinstance(v, dict)}
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, RecursionError):
+            pass  # an unreadable cache is an empty one
 
     @staticmethod
     def default_path() -> Path:

@@ -213,17 +213,21 @@ def test_report_into_a_fifo_is_written_in_place(repo: Repo, tmp_path: Path, run_
 
 
 def test_dev_stdout_is_written_not_replaced(repo: Repo, tmp_path: Path) -> None:
+    """A private link with /dev/stdout's target: an atomic rename would replace the link
+    (as it once did to the machine's own /dev/stdout)."""
+    stdout_link = tmp_path / "stdout"
+    stdout_link.symlink_to("/proc/self/fd/1")
     out = tmp_path / "captured.json"
     with out.open("w") as handle:
         proc = subprocess.run(
-            [*_FASTAUDIT, "scan", str(repo.path), "--format", "json", "-o", "/dev/stdout"],
+            [*_FASTAUDIT, "scan", str(repo.path), "--format", "json", "-o", str(stdout_link)],
             stdout=handle,
             stderr=subprocess.PIPE,
             check=False,
         )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["command"] == "scan"
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stdout_link.is_symlink()
 
 
 def test_existing_report_keeps_its_mode_and_links_keep_pointing(
@@ -511,3 +515,144 @@ def test_folder_replaced_by_a_link_is_not_followed(
     hook = run_cli("hook", "d/s.txt", "d/deeper/t.txt", cwd=repo.path)
     assert hook.code == 0, hook.out
     assert redact(outside_key) not in hook.out
+
+
+# --- 12, 13, 14. Bad settings and bad input: one line, exit 2, never a traceback --------
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def _one_line_error(result: Any, message: str) -> None:
+    assert result.code == 2, (result.code, result.err)
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("fastaudit: error:"), lines[0]
+    assert message in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (".fastaudit.toml", "max_length = 4294967296\n", "max_length"),
+        ("pyproject.toml", "[tool.fastaudit]\nmax_length = 1000000000\n", "max_length"),
+        (".fastaudit.toml", 'exclude = ["!"]\n', "invalid pattern"),
+        ("pyproject.toml", b"[tool.fastaudit]\nfail_on = '\xff'\n", "not UTF-8"),
+        (".fastaudit.toml", "http_timeout_seconds = 0\n", "http_timeout_seconds"),
+        (".fastaudit.toml", "http_timeout_seconds = nan\n", "http_timeout_seconds"),
+        (".fastaudit.toml", "wide_ipv4_prefix = 99\n", "wide_ipv4_prefix"),
+        (".fastaudit.toml", "wide_ipv6_prefix = -1\n", "wide_ipv6_prefix"),
+        (".fastaudit.toml", "max_findings_per_file = 0\n", "max_findings_per_file"),
+        ("pyproject.toml", "[tool]\nfastaudit = 5\n", "must be a table"),
+    ],
+)
+def test_bad_settings_are_refused(
+    repo: Repo, run_cli: Any, name: str, content: str | bytes, message: str
+) -> None:
+    repo.write(name, content)
+    _one_line_error(run_cli("scan", str(repo.path)), message)
+
+
+@pytest.mark.parametrize(
+    ("args_for", "message"),
+    [
+        (lambda d: ["check", "--inventory", d["deep"]], "nests too deeply"),
+        (lambda d: ["check", "--inventory", d["good"], "--departures", d["deep"]], "too deeply"),
+        (lambda d: ["check", "--inventory", d["good"], "--departures", d["latin1"]], "not UTF-8"),
+        (lambda d: ["scan", d["dir"], "--baseline", d["deep"]], "nests too deeply"),
+        (lambda d: ["report", d["deep"]], "nests too deeply"),
+        (lambda d: ["check", "--findings", d["deep"]], "nests too deeply"),
+        (lambda d: ["check", "--inventory", d["year1"]], "outside the years"),
+        (lambda d: ["check", "--inventory", d["year9999"]], "outside the years"),
+        (
+            lambda d: ["check", "--inventory", d["good"], "--as-of", "9999-12-31T23:00-05:00"],
+            "years",
+        ),
+        (lambda d: ["report", d["bad_line"]], "field 'line' must be int"),
+        (lambda d: ["report", d["bad_stats"]], "field 'stats' must be an object"),
+        (lambda d: ["report", d["bad_refs"]], "field 'refs'"),
+    ],
+)
+def test_bad_input_files_are_refused(
+    tmp_path: Path, run_cli: Any, args_for: Any, message: str
+) -> None:
+    record = {"id": "k1", "name": "Production API", "created_at": "2026-01-01"}
+    files: dict[str, Any] = {
+        "deep": DEEP_JSON,
+        "good": json.dumps({"keys": [record]}),
+        "year1": json.dumps({"keys": [{**record, "created_at": "0001-01-01T00:00:00+01:00"}]}),
+        "year9999": json.dumps({"keys": [{**record, "created_at": "9999-12-31T23:00-05:00"}]}),
+        "latin1": "name,left_at\nJos\xe9,2026-01-01\n".encode("latin-1"),
+    }
+    finding = {"rule_id": "FAST001", "severity": "high", "path": "a.env"}
+    for label, change in (
+        ("bad_line", {"findings": [{**finding, "line": "x"}]}),
+        ("bad_stats", {"stats": 5}),
+        ("bad_refs", {"findings": [{**finding, "refs": "main"}]}),
+    ):
+        files[label] = json.dumps({"schema_version": "1.0", **change})
+    paths: dict[str, str] = {"dir": str(tmp_path)}
+    for label, content in files.items():
+        path = tmp_path / f"{label}.{'csv' if label == 'latin1' else 'json'}"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        paths[label] = str(path)
+    _one_line_error(run_cli(*args_for(paths)), message)
+
+
+def test_missing_ca_bundle_is_one_line(
+    https: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "no-such-ca.pem"))
+    _one_line_error(
+        run_cli("check", "--inventory-url", f"{https.base}/inventory"), "could not be made"
+    )
+
+
+def test_a_thousand_nested_folders(tmp_path: Path, make_key: Any, run_cli: Any) -> None:
+    deep = tmp_path / "tree"
+    path = str(deep)
+    os.mkdir(path)
+    for index in range(1000):
+        path = os.path.join(path, f"d{index % 10}")
+        os.mkdir(path)  # one level at a time: pathlib's own mkdir recurses
+    key = make_key()
+    with open(os.path.join(path, "k.env"), "w") as handle:
+        handle.write(f"K={key}\n")
+    result = run_cli("scan", "--all-files", str(deep), "--format", "json")
+    assert result.code == 1, result.err
+    assert [f["redacted"] for f in result.json()["findings"]] == [redact(key)]
+
+
+def test_dense_matches_are_capped_with_a_note(repo: Repo, make_key: Any, run_cli: Any) -> None:
+    line = "http://tools.fast " * 20_000 + "\n"
+    keys = "\n".join(f"K={make_key()}" for _ in range(150))
+    repo.write("dense.txt", line + keys + "\n")
+    report = run_cli("scan", str(repo.path), "--format", "json").json()
+    by_rule = {
+        r: sum(1 for f in report["findings"] if f["rule_id"] == r) for r in ("FAST001", "FAST003")
+    }
+    assert by_rule == {"FAST001": 100, "FAST003": 100}
+    assert any("19900 more FAST003" in w for w in report["warnings"])
+    assert any("50 more FAST001" in w for w in report["warnings"])
+
+
+def test_many_refs_and_an_annotated_tag_message_with_a_key(
+    repo: Repo, make_key: Any, run_cli: Any
+) -> None:
+    """Tag attribution reads the ref list once (it used to re-read it per ref)."""
+    repo.write("a.txt", "x\n")
+    head = repo.commit()
+    key = make_key()
+    repo.git("tag", "-a", "v1", "-m", f"release {key}")
+    updates = "".join(
+        f"create refs/heads/b{i} {head}\ncreate refs/tags/t{i} {head}\n" for i in range(3000)
+    )
+    subprocess.run(
+        ["git", "update-ref", "--stdin"], cwd=repo.path, input=updates.encode(), check=True
+    )
+    report = run_cli("history", str(repo.path), "--no-cache", "--format", "json").json()
+    (finding,) = report["findings"]
+    assert finding["path"] == "(tag message)"
+    assert finding["refs"] == ["refs/tags/v1"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastaudit.errors import InputError
-from fastaudit.sources.gitproc import run_git, toplevel
+from fastaudit.sources.gitproc import git_available, run_git, toplevel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -133,8 +133,19 @@ def select(
             if stat.S_ISLNK(mode):
                 selection.skipped_symlinks += 1
                 continue
+            if (
+                stat.S_ISDIR(mode)
+                and base is not None
+                and os.path.isdir(os.path.join(abs_path, ".git"))
+            ):
+                name = relative_name(abs_path, root, root_prefix)
+                selection.warnings.append(
+                    f"{name}: submodule not scanned (a separate repository: run fastaudit "
+                    "scan in it)"
+                )
+                continue
             if not stat.S_ISREG(mode):
-                continue  # directories (submodules), fifos, devices
+                continue  # directories, fifos, devices
             rel = relative_name(abs_path, root, root_prefix)
             if exclude is not None and exclude(rel):
                 selection.skipped_excluded += 1
@@ -176,26 +187,50 @@ class _LinkedDirectories:
 def _directory_files(directory: Path, all_files: bool, selection: Selection) -> Iterator[str]:
     top = None if all_files else toplevel(directory)
     if top is None:
-        yield from _walk(directory)
+        if not all_files and not git_available():
+            selection.warnings.append(
+                f"git is not available: scanned every file under {directory}, including "
+                "files git would ignore"
+            )
+        yield from _walk(directory, selection)
         return
+    git_warnings: list[str] = []
     out = run_git(
         ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", str(directory)],
         top,
+        warnings=git_warnings,
     )
+    selection.warnings.extend(f"git: {w}" for w in git_warnings)
     for name in out.split(b"\0"):
         if name:
             yield os.path.join(str(top), os.fsdecode(name))
 
 
-def _walk(directory: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(directory, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for name in filenames:
-            yield os.path.join(dirpath, name)
-        for name in dirnames:
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full):
-                yield full  # counted as a skipped symlink by the caller
+def _walk(directory: Path, selection: Selection) -> Iterator[str]:
+    """Every file below `directory`, depth first without recursion (a tree 1,000 folders
+    deep must not exhaust the stack); `.git` folders are passed over, links to folders
+    are yielded for the caller to count as skipped, unreadable folders are warnings."""
+    stack = [str(directory)]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            selection.warnings.append(f"{current}: cannot read folder: {exc.strerror or exc}")
+            continue
+        folders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_folder = False
+            if is_folder:
+                if entry.name != ".git":
+                    folders.append(entry.path)
+            else:
+                yield entry.path  # files, and links (counted as skipped by the caller)
+        stack.extend(reversed(folders))
 
 
 def read_chunks(abs_path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:

@@ -84,9 +84,15 @@ def git_command(args: list[str], *, network: bool = False) -> list[str]:
 
 
 def run_git(
-    args: list[str], cwd: Path | str, *, check: bool = True, network: bool = False
+    args: list[str],
+    cwd: Path | str,
+    *,
+    check: bool = True,
+    network: bool = False,
+    warnings: list[str] | None = None,
 ) -> bytes:
-    """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure."""
+    """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure. With
+    `warnings`, what git printed on stderr while succeeding is appended to it."""
     try:
         proc = subprocess.run(
             git_command(args, network=network),
@@ -106,6 +112,9 @@ def run_git(
         first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = first[0] if first else f"exit status {proc.returncode}"
         raise InputError(f"git {args[0]} failed in {cwd}: {reason}")
+    if warnings is not None and proc.stderr:
+        text = proc.stderr.decode("utf-8", "replace")
+        warnings.extend(line.strip() for line in text.splitlines() if line.strip())
     return proc.stdout
 
 
