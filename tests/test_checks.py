@@ -105,6 +105,26 @@ def test_rotation_half_done(
     assert ("still being used" in half[0].message) is (expected_step == 2)
 
 
+@pytest.mark.parametrize(
+    ("old_name", "new_name", "rotation"),
+    [
+        ("Production Used44", "Production Used46", False),  # a number glued to a word
+        ("Slash24", "Slash23", False),
+        ("Renew Service", "Renew Service2", False),
+        ("Staging Backend", "Staging Backend v2", True),
+        ("Staging Backend", "Staging Backend (new)", True),
+        ("Staging Backend old", "Staging Backend", True),
+        ("Staging Backend", "staging_backend_2026-06-22", True),
+        ("Staging Backend 1", "Staging Backend 2", True),
+    ],
+)
+def test_rotation_pairs_by_name(old_name: str, new_name: str, rotation: bool) -> None:
+    old = key(id="old", name=old_name, created_at="2026-05-01", last_used_at="2026-06-29")
+    new = key(id="new", name=new_name, created_at="2026-06-01")
+    half = [f.key_id for f in run(old, new).findings if f.rule_id == "FAST111"]
+    assert half == (["old"] if rotation else [])
+
+
 def test_keys_of_different_environments_are_not_a_rotation() -> None:
     a = key(id="a", name="Backend", environment="staging", created_at="2026-05-01")
     b = key(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -612,17 +613,23 @@ def test_missing_ca_bundle_is_one_line(
 
 def test_a_thousand_nested_folders(tmp_path: Path, make_key: Any, run_cli: Any) -> None:
     deep = tmp_path / "tree"
-    path = str(deep)
-    os.mkdir(path)
+    levels = [str(deep)]
+    os.mkdir(levels[0])
     for index in range(1000):
-        path = os.path.join(path, f"d{index % 10}")
-        os.mkdir(path)  # one level at a time: pathlib's own mkdir recurses
+        levels.append(os.path.join(levels[-1], f"d{index % 10}"))
+        os.mkdir(levels[-1])  # one level at a time: pathlib's own mkdir recurses
     key = make_key()
-    with open(os.path.join(path, "k.env"), "w") as handle:
+    leaf = os.path.join(levels[-1], "k.env")
+    with open(leaf, "w") as handle:
         handle.write(f"K={key}\n")
-    result = run_cli("scan", "--all-files", str(deep), "--format", "json")
-    assert result.code == 1, result.err
-    assert [f["redacted"] for f in result.json()["findings"]] == [redact(key)]
+    try:
+        result = run_cli("scan", "--all-files", str(deep), "--format", "json")
+        assert result.code == 1, result.err
+        assert [f["redacted"] for f in result.json()["findings"]] == [redact(key)]
+    finally:  # pytest's own clean-up of old temp dirs recurses too
+        os.unlink(leaf)
+        for level in reversed(levels):
+            os.rmdir(level)
 
 
 def test_dense_matches_are_capped_with_a_note(repo: Repo, make_key: Any, run_cli: Any) -> None:
@@ -656,3 +663,136 @@ def test_many_refs_and_an_annotated_tag_message_with_a_key(
     (finding,) = report["findings"]
     assert finding["path"] == "(tag message)"
     assert finding["refs"] == ["refs/tags/v1"]
+
+
+# --- 8, 10, 11, 16. Metadata that holds keys, escapes or bad bytes ----------------------
+
+# What no human-facing output may contain: control characters other than the line breaks
+# fastaudit itself writes (and no carriage return at all).
+_RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def assert_output_is_safe(text: str, keys: list[str], *, human: bool) -> None:
+    for key in keys:
+        assert key not in text, "a full key reached the output"
+        assert key[len("fast_prod_") :] not in text
+    if human:
+        found = _RAW_CONTROL.search(text)
+        assert found is None, f"raw control character {found.group(0)!r} in text output"
+
+
+def _all_outputs(run_cli: Any, args: list[str], out_dir: Path) -> dict[str, Any]:
+    """Run one command in every format; check each is well-formed; return the texts."""
+    import xml.etree.ElementTree as ET
+
+    texts: dict[str, Any] = {}
+    text = run_cli(*args)
+    assert text.code in (0, 1), text.err
+    texts["text"] = text.out + text.err
+    for fmt in ("json", "sarif", "html", "junit"):
+        target = out_dir / f"report.{fmt}"
+        result = run_cli(*args, "--format", fmt, "-o", str(target))
+        assert result.code in (0, 1), result.err
+        body = target.read_bytes().decode("utf-8")  # strict: must be valid UTF-8
+        if fmt in ("json", "sarif"):
+            texts[fmt] = json.loads(body)
+        elif fmt == "junit":
+            texts[fmt] = ET.fromstring(body.encode())
+        texts[f"{fmt}-raw"] = body + result.err
+    return texts
+
+
+def test_keys_and_escapes_in_metadata_never_reach_any_output(
+    repo: Repo, make_key: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    keys = [make_key() for _ in range(6)]
+    name_key, email_key, branch_key, tag_key, content_key, id_key = keys
+    evil_name = f"cfg-{name_key}\x1b[2J\rHIGH     FAST001 forged\n.txt"
+    repo.write(evil_name, f"K={content_key}\n")
+    repo.write(
+        "bad\udcffname.txt".encode("utf-8", "surrogateescape").decode("utf-8", "surrogateescape"),
+        f"K={content_key}\n",
+    )
+    repo.write("docs/my notes#1 100%.txt", f"K={content_key}\n")
+    repo.git("checkout", "-q", "-b", f"feature/{branch_key}")
+    repo.commit("add", date="2026-01-02T00:00:00+00:00")
+    repo.git(
+        "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "meta",
+        env={"GIT_AUTHOR_EMAIL": f"{email_key}\x1b]8;;http://evil.example\x07@example.com"},
+    )  # fmt: skip
+    repo.git("tag", "-a", tag_key, "-m", "release")
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "keys": [
+                    {
+                        "id": f"{id_key}\x1b[31m",
+                        "name": "Production \x1b]0;pwned\x07 Backend",
+                        "environment": "production",
+                        "created_at": "2026-01-01",
+                        "allowed_ips": [f"\x1b[2K{id_key}", "10.0.0.0/8\r\nFAKE"],
+                    }
+                ],
+            }
+        )
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    checks = [
+        ["scan", str(repo.path)],
+        ["history", str(repo.path), "--no-cache"],
+        ["check", "--inventory", str(inventory), "--as-of", "2026-06-30"],
+    ]
+    for args in checks:
+        texts = _all_outputs(run_cli, args, out)
+        assert_output_is_safe(texts["text"], keys, human=True)
+        for fmt in ("json", "sarif", "html", "junit"):
+            assert_output_is_safe(texts[f"{fmt}-raw"], keys, human=False)
+        if args[0] == "scan":
+            uris = {
+                loc["physicalLocation"]["artifactLocation"]["uri"]
+                for result in texts["sarif"]["runs"][0]["results"]
+                for loc in result["locations"]
+            }
+            assert "docs/my%20notes%231%20100%25.txt" in uris
+            assert "bad%FFname.txt" in uris
+            paths = {f["path"] for f in texts["json"]["findings"]}
+            assert "bad\\xffname.txt" in paths
+            assert "\\x1b[2J\\rHIGH     FAST001 forged\\n.txt" in texts["text"]
+
+    audit = run_cli("audit", str(repo.path), "--inventory", str(inventory), "--no-cache")
+    assert_output_is_safe(audit.out + audit.err, keys, human=True)
+
+    missing = run_cli("scan", str(tmp_path / f"nope\x1b[2J{name_key}"))
+    assert missing.code == 2
+    assert_output_is_safe(missing.err, keys, human=True)
+
+
+def test_hook_output_is_escaped_and_redacted(repo: Repo, make_key: Any, run_cli: Any) -> None:
+    key, name_key = make_key(), make_key()
+    repo.write(f"x\x1b]8;;http://e.example\x07{name_key}\r.txt", f"K={key}\n")
+    repo.git("add", "-A")
+    result = run_cli("hook", cwd=repo.path)
+    assert result.code == 1
+    assert_output_is_safe(result.out + result.err, [key, name_key], human=True)
+
+
+def test_separate_git_dir_with_a_key_in_a_commit_message(
+    tmp_path: Path, make_key: Any, run_cli: Any
+) -> None:
+    work, gitdir = tmp_path / "work", tmp_path / "gitdir"
+    work.mkdir()
+    subprocess.run(
+        ["git", "init", "-q", "-b", "main", "--separate-git-dir", str(gitdir), str(work)],
+        check=True,
+    )
+    repo = Repo(work)
+    repo.write("a.txt", "x\n")
+    key = make_key()
+    commit = repo.commit(f"deploy with {key}")
+    result = run_cli("history", str(work), "--no-cache")
+    assert result.code == 1, result.err
+    assert redact(key) in result.out
+    assert f"commit {commit[:12]}" in result.out

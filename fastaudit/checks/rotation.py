@@ -22,10 +22,19 @@ def _day(key_time: object) -> str:
 
 def rotation_group(key: InventoryKey) -> tuple[str, str]:
     """Keys for the same purpose: same name (ignoring case, spacing and a trailing
-    "new"/"old"/version/date marker) and environment."""
-    name = re.sub(r"[\s_\-]+", " ", key.name.lower()).strip()
-    name = re.sub(r"\s*(\(?(new|old|v\d+|\d{4}-\d{2}(-\d{2})?|\d+)\)?)$", "", name)
+    "new"/"old"/version/date marker) and environment.
+
+    A marker must stand apart from the name ("Backend v2", "backend_new", "Backend
+    (2026-05)"): a number glued to a word is part of the name, so "Production Used44"
+    and "Production Used46", or "Slash24" and "Slash23", are different keys."""
+    name = _ROTATION_MARKER.sub("", key.name.lower().strip())
+    name = re.sub(r"[\s_\-]+", " ", name).strip()
     return name, key.environment or ""
+
+
+_ROTATION_MARKER = re.compile(
+    r"(?:^|[\s_\-]+)\(?(?:new|old|v\d+|\d{4}-\d{2}(?:-\d{2})?|\d{8}|\d+)\)?$"
+)
 
 
 def _age(key: InventoryKey, context: CheckContext) -> list[Finding]:
