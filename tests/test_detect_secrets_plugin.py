@@ -160,3 +160,27 @@ def test_portable_baseline_survives_a_move_to_another_machine(
     assert "new.py" in hook.stdout
     assert "settings.py" not in hook.stdout  # accepted by the baseline
     assert "file://plugins/fast_api_key.py" in (moved / ".secrets.baseline").read_text()
+
+
+def test_detect_secrets_filters_hide_indirect_references_and_fastaudit_does_not(
+    repo: Repo, run_cli
+) -> None:
+    """detect-secrets' default `is_indirect_reference` filter drops a whole line before
+    any plugin sees it; the README documents the gap and the flag that recovers it."""
+    keys = [generate_key() for _ in range(3)]
+    repo.write(
+        "settings.py",
+        f'import os\nKEY = os.environ.get("FAST_API_KEY", "{keys[0]}")\n'
+        f'X = ENV.fetch("FAST_API_KEY", "{keys[1]}")\nY = "{keys[2]}"\n',
+    )
+
+    def lines(*extra: str) -> list[int]:
+        out = detect_secrets("scan", "--plugin", str(PLUGIN), *extra, "settings.py", cwd=repo.path)
+        results = json.loads(out.stdout)["results"].get("settings.py", [])
+        return sorted({r["line_number"] for r in results if r["type"] == SECRET_TYPE})
+
+    assert lines() == [4]
+    flag = "detect_secrets.filters.heuristic.is_indirect_reference"
+    assert lines("--disable-filter", flag) == [2, 3, 4]
+    report = run_cli("scan", str(repo.path), "--format", "json").json()
+    assert sorted(f["line"] for f in report["findings"]) == [2, 3, 4]

@@ -633,7 +633,7 @@ def test_a_thousand_nested_folders(tmp_path: Path, make_key: Any, run_cli: Any) 
 
 
 def test_dense_matches_are_capped_with_a_note(repo: Repo, make_key: Any, run_cli: Any) -> None:
-    line = "http://tools.fast " * 20_000 + "\n"
+    line = "http://tools.fast " * 20_000 + "\n"  # fastaudit: allow
     keys = "\n".join(f"K={make_key()}" for _ in range(150))
     repo.write("dense.txt", line + keys + "\n")
     report = run_cli("scan", str(repo.path), "--format", "json").json()

@@ -192,14 +192,16 @@ def as_document(report: Report) -> dict[str, Any]:
 
 def _file_uri(path: str) -> str:
     from pathlib import Path
+    from urllib.parse import quote
 
-    return Path(path).resolve().as_uri()
+    try:
+        return Path(path).resolve().as_uri()
+    except (ValueError, OSError):  # not a path this system can hold (a NUL byte)
+        return "file://" + quote(os.fsencode(os.path.abspath(path.replace("\0", ""))))
 
 
 def _dir_uri(root: str) -> str:
-    from pathlib import Path
-
-    uri = Path(root).resolve().as_uri()
+    uri = _file_uri(root)
     return uri if uri.endswith("/") else uri + "/"
 
 
