@@ -22,6 +22,7 @@ from fastaudit.detect import (
 )
 from fastaudit.errors import ConfigError
 from fastaudit.findings import Severity
+from fastaudit.unwrap.limits import UnwrapLimits
 
 if TYPE_CHECKING:
     from fastaudit.http import SafeClient
@@ -42,6 +43,15 @@ class Config:
     max_length: int = DEFAULT_MAX_LENGTH
     exclude: tuple[str, ...] = ()
     max_findings_per_file: int = DEFAULT_MAX_FINDINGS_PER_RULE
+    # Keys in disguise: encodings, compressed data, archives, split literals, notebooks.
+    unwrap: bool = True
+    unwrap_max_depth: int = 4
+    unwrap_max_member_bytes: int = 64 * 1024 * 1024
+    unwrap_max_total_bytes: int = 256 * 1024 * 1024
+    unwrap_max_file_bytes: int = 64 * 1024 * 1024
+    unwrap_max_entries: int = 10_000
+    unwrap_max_ratio: float = 1000.0
+    unwrap_max_seconds: float = 30.0
     fail_on: Severity = Severity.LOW
     # Hygiene checks
     max_age_days: int = 90
@@ -80,6 +90,16 @@ class Config:
             min_length=self.min_length,
             max_length=self.max_length,
             max_findings_per_rule=self.max_findings_per_file,
+            unwrap=UnwrapLimits(
+                enabled=self.unwrap,
+                max_depth=self.unwrap_max_depth,
+                max_member_bytes=self.unwrap_max_member_bytes,
+                max_total_bytes=self.unwrap_max_total_bytes,
+                max_file_bytes=self.unwrap_max_file_bytes,
+                max_entries=self.unwrap_max_entries,
+                max_ratio=self.unwrap_max_ratio,
+                max_seconds=self.unwrap_max_seconds,
+            ),
         )
 
 
@@ -105,6 +125,13 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "verify_cache_hours": (0, 87_600),
     "verify_limit": (0, 1_000_000),
     "verify_concurrency": (1, 64),
+    "unwrap_max_depth": (0, 32),
+    "unwrap_max_member_bytes": (1024, 16 * 1024**3),
+    "unwrap_max_total_bytes": (1024, 64 * 1024**3),
+    "unwrap_max_file_bytes": (1024, 16 * 1024**3),
+    "unwrap_max_entries": (1, 10_000_000),
+    "unwrap_max_ratio": (1, 1_000_000),
+    "unwrap_max_seconds": (0.001, 86_400),
 }
 
 
@@ -123,7 +150,11 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where} must be a list of strings")
         return tuple(value)
-    if isinstance(default, bool) or isinstance(value, bool):
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool):
         raise ConfigError(f"{where} must be a number, got {value!r}")
     low, high = _BOUNDS.get(name, (0, 2**31))
     if isinstance(default, int):

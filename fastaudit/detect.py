@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from fastaudit.unwrap.limits import UnwrapLimits
+
 DEFAULT_PREFIXES: tuple[str, ...] = ("fast_prod_",)
 DEFAULT_MIN_LENGTH = 20
 DEFAULT_MAX_LENGTH = 64
@@ -34,7 +36,7 @@ MIN_ENTROPY_BITS = 2.5
 
 # Bumped whenever a change here could turn a past "no key" verdict into "key": caches of
 # scanned objects made under an older version are then ignored.
-DETECTION_VERSION = 2
+DETECTION_VERSION = 3
 
 # How far before a prefix we may look to decide whether it is glued to a word or preceded
 # by an escape sequence (`\u003d` is the longest escape we recognise: 6 bytes).
@@ -72,6 +74,8 @@ class KeySpec:
     # Findings reported per file (or object) and rule; past it they are only counted, so a
     # file dense with matches costs linear time and bounded memory.
     max_findings_per_rule: int = DEFAULT_MAX_FINDINGS_PER_RULE
+    # How far the scan looks inside content (encodings, archives, split literals).
+    unwrap: UnwrapLimits = field(default_factory=UnwrapLimits)
 
     def __post_init__(self) -> None:
         if not self.prefixes:
@@ -108,7 +112,10 @@ class KeySpec:
     @property
     def cache_id(self) -> str:
         """Identifies what this spec accepts, for caches of objects already scanned."""
-        text = f"v{DETECTION_VERSION}|{'|'.join(self.prefixes)}|{self.min_length}|{self.max_length}"
+        text = (
+            f"v{DETECTION_VERSION}|{'|'.join(self.prefixes)}|{self.min_length}|"
+            f"{self.max_length}|unwrap={self.unwrap.enabled}:{self.unwrap.max_depth}"
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @cached_property
@@ -232,6 +239,16 @@ def _is_sequential(body: str) -> bool:
     return steps * 2 >= len(body) - 1
 
 
+def _is_stepping_filler(body: str) -> bool:
+    """True for filler that steps through the alphabet in disguise: alternating case
+    (`AbCdEfGh…`, sequential once case is ignored) or two interleaved runs
+    (`a1b2c3d4…`: a, b, c, d and 1, 2, 3, 4)."""
+    if _is_sequential(body.lower()):
+        return True
+    evens, odds = body[0::2], body[1::2]
+    return len(odds) >= 4 and _is_sequential(evens) and _is_sequential(odds)
+
+
 def _is_periodic(body: str) -> bool:
     """True when the body repeats a short unit at least three times (`xyz123xyz123…`)."""
     for period in range(1, len(body) // 3 + 1):
@@ -255,7 +272,7 @@ def rejection_reason(body: str, spec: KeySpec) -> str | None:
         return "made of words: an identifier or a placeholder"
     if shannon_entropy(body) < MIN_ENTROPY_BITS:
         return "low entropy: repeated filler"
-    if _is_sequential(body):
+    if _is_sequential(body) or _is_stepping_filler(body):
         return "sequential filler"
     if _is_periodic(body):
         return "a repeated pattern"

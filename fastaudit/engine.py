@@ -178,7 +178,7 @@ def scan_chunks(
                 if vault is not None:
                     vault.add(hit)
                 reported[rule_id] += 1
-                events.append((hit.start, hit.end, _key_finding(hit, path, rule_id, source)))
+                events.append((hit.start, hit.end, key_finding(hit, path, rule_id, source)))
             url_budget = cap - reported["FAST003"]
             for event in _url_events(buf, path, source, lo, hi, url_budget, over):
                 reported["FAST003"] += 1
@@ -219,7 +219,7 @@ def _iter_key_hits(buf: bytes, spec: KeySpec, lo: int, hi: int) -> Iterator[KeyH
         yield from _wide_hits(buf, spec, lo, hi)
 
 
-def _key_finding(hit: KeyHit, path: str, rule_id: str, source: str) -> Finding:
+def key_finding(hit: KeyHit, path: str, rule_id: str, source: str) -> Finding:
     rule = RULES[rule_id]
     return Finding(
         rule_id=rule_id,

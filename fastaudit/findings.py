@@ -267,6 +267,12 @@ class Finding:
     evidence: Mapping[str, Any] | None = None
     verification: str | None = None
     status: str | None = None
+    # Keys in disguise: how the key was reached (["base64"], ["gzip"], ["split"]), the
+    # archive member or notebook cell inside `path` ("db/dump.sql", "inner.zip!a.txt",
+    # "cell 3"), and the line inside that member or decoded content.
+    decoded: tuple[str, ...] | None = None
+    member: str | None = None
+    inner_line: int | None = None
 
     @property
     def rule(self) -> Rule:
@@ -322,9 +328,19 @@ class Finding:
             "evidence": dict(self.evidence) if self.evidence is not None else None,
             "verification": self.verification,
             "status": self.status,
+            "decoded": list(self.decoded) if self.decoded else None,
+            "member": self.member_path,
+            "inner_line": self.inner_line,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
+
+    @property
+    def member_path(self) -> str | None:
+        """`backup.tgz!db/dump.sql`: the file on disk, then the member inside it."""
+        if self.member is None:
+            return None
+        return f"{self.path or ''}!{self.member}"
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
@@ -334,6 +350,14 @@ class Finding:
             raise ValueError(f"unknown rule_id {rule_id!r}")
         if not isinstance(data, Mapping):
             raise TypeError(f"expected an object, got {type(data).__name__}")
+        decoded = data.get("decoded")
+        if decoded is not None and (
+            not isinstance(decoded, list) or not all(isinstance(d, str) for d in decoded)
+        ):
+            raise TypeError("field 'decoded' must be a list of strings")
+        member = _typed(data, str, "member")
+        if member is not None and member.startswith(f"{data.get('path') or ''}!"):
+            member = member[len(f"{data.get('path') or ''}!") :]
         refs = data.get("refs")
         if refs is not None and (
             not isinstance(refs, list) or not all(isinstance(r, str) for r in refs)
@@ -368,6 +392,9 @@ class Finding:
             evidence=evidence,
             verification=text("verification"),
             status=text("status"),
+            decoded=tuple(decoded) if decoded else None,
+            member=member,
+            inner_line=number("inner_line"),
         )
 
 

@@ -225,7 +225,18 @@ def _scan_objects(
     vault: KeyVault | None = None,
     notes: list[str] | None = None,
 ) -> dict[str, _ObjectKeys]:
+    from fastaudit.scan import scan_data
+    from fastaudit.unwrap.views import history_needles
+
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
+    magics: tuple[bytes, ...] = ()
+    if spec.unwrap.enabled:
+        # Few, long needles (base64 of each prefix at every alignment) and the magic
+        # bytes of compressed data: the history read stays at git's speed.
+        needles += history_needles(spec)
+        from fastaudit.unwrap.containers import MAGICS
+
+        magics = MAGICS
     progress = None
     if on_progress is not None:
         hook = on_progress
@@ -238,19 +249,19 @@ def _scan_objects(
     engine_stats = EngineStats()
     if ids is not None and not ids:
         return objects
-    for hit in git.stream_objects(repo, needles, ids=ids, stats=stats, on_progress=progress):
-        chunks = (
-            (hit.data,)
-            if hit.data is not None
-            else git.read_object_chunks(repo, hit.oid, CHUNK_SIZE)
-        )
-        found = [
-            f
-            for f in scan_chunks(
-                chunks, f"object {hit.oid}", spec, source="history", stats=engine_stats, vault=vault
+    stream = git.stream_objects(
+        repo, needles, ids=ids, stats=stats, on_progress=progress, magics=magics
+    )
+    for hit in stream:
+        name = f"object {hit.oid}"
+        if hit.data is not None:
+            found = scan_data(hit.data, name, spec, engine_stats, vault, notes, source="history")
+        else:
+            chunks = git.read_object_chunks(repo, hit.oid, CHUNK_SIZE)
+            found = list(
+                scan_chunks(chunks, name, spec, source="history", stats=engine_stats, vault=vault)
             )
-            if f.secret_sha256 is not None
-        ]
+        found = [f for f in found if f.secret_sha256 is not None]
         if found:
             objects[hit.oid] = _ObjectKeys(hit.kind, found)
     if on_progress is not None:

@@ -6,6 +6,7 @@ engine; the CLI calls it and renders what it returns.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -155,16 +156,21 @@ def _scan_file(
     result: ScanResult,
 ) -> list[Finding]:
     """One file. Most files are small and hold nothing: read them in one call and let the
-    literal pre-filter dismiss them without entering the streaming engine."""
+    literal pre-filter dismiss them without entering the streaming engine. A file that
+    may hold a key in disguise is read whole (up to `unwrap.max_file_bytes`) and unwrapped."""
     with open(entry.abs_path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
-        if size < CHUNK_SIZE:
+        whole = (
+            CHUNK_SIZE
+            if not spec.unwrap.enabled
+            else max(CHUNK_SIZE, spec.unwrap.max_file_bytes + 1)
+        )
+        if size < whole:
             data = handle.read(size + 1)
             if len(data) <= size:  # the whole file (it did not grow meanwhile)
                 result.bytes_scanned += len(data)
-                if not may_hold_findings(data, spec):
-                    return []
-                return list(scan_chunks((data,), entry.rel_path, spec, stats=stats, vault=vault))
+                return scan_data(data, entry.rel_path, spec, stats, vault, result.warnings)
+            handle.seek(0)
     return list(
         scan_chunks(
             _counting(read_chunks(entry.abs_path), result),
@@ -176,6 +182,35 @@ def _scan_file(
     )
 
 
+def scan_data(
+    data: bytes,
+    path: str,
+    spec: KeySpec,
+    stats: EngineStats,
+    vault: KeyVault | None,
+    warnings: list[str],
+    *,
+    source: str = "worktree",
+) -> list[Finding]:
+    """Every finding in one in-memory input: plain keys and URLs, then keys in disguise.
+
+    A key split over literals replaces the plain finding of its first piece (which alone
+    can look like a shorter key)."""
+    from fastaudit.unwrap import views
+
+    unwrap = spec.unwrap.enabled and views.may_hide_keys(data, spec)
+    if not unwrap and not may_hold_findings(data, spec):
+        return []
+    plain = list(scan_chunks((data,), path, spec, source=source, stats=stats, vault=vault))
+    if not unwrap:
+        return plain
+    disguised, notes, superseded = views.disguised_findings(
+        data, path, spec, spec.unwrap, source=source, vault=vault
+    )
+    warnings.extend(notes)
+    return [f for f in plain if not superseded(f)] + disguised
+
+
 def scan_blobs(
     blobs: Iterable[tuple[str, Iterable[bytes]]],
     spec: KeySpec,
@@ -185,11 +220,28 @@ def scan_blobs(
     """Scan content that is not in files (the index), named by path, in pieces."""
     result = ScanResult()
     stats = EngineStats()
+    limit = spec.unwrap.max_file_bytes if spec.unwrap.enabled else CHUNK_SIZE
     for path, pieces in blobs:
         result.files_scanned += 1
+        held: list[bytes] = []
+        size = 0
+        iterator = iter(pieces)
+        for piece in iterator:
+            held.append(piece)
+            size += len(piece)
+            if size > limit:
+                break
+        else:  # small enough to hold: the in-memory path, disguises included
+            data = b"".join(held)
+            result.bytes_scanned += len(data)
+            result.findings.extend(
+                scan_data(data, path, spec, stats, vault, result.warnings, source=source)
+            )
+            continue
+        stream = itertools.chain(held, iterator)
         result.findings.extend(
             scan_chunks(
-                _counting(pieces, result), path, spec, source=source, stats=stats, vault=vault
+                _counting(stream, result), path, spec, source=source, stats=stats, vault=vault
             )
         )
     result.suppressed_inline = stats.suppressed_inline

@@ -152,8 +152,10 @@ def stream_objects(
     ids: Sequence[str] | None = None,
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None = None,
+    magics: tuple[bytes, ...] = (),
 ) -> Iterator[ObjectHit]:
-    """Objects of kind blob, commit or tag that hold any of `needles`.
+    """Objects of kind blob, commit or tag that hold any of `needles` (or blobs that
+    start with one of `magics`: compressed data and archives).
 
     With `ids` None, every object in the repository in pack order; otherwise those ids.
     Git stops at the first object it cannot read; when that happens, everything is read
@@ -162,19 +164,23 @@ def stream_objects(
     could not read end up in `stats.unreadable`.
     """
     yielded: set[str] = set()
-    for hit in _stream_once(repo, needles, ids, stats, on_progress):
+    for hit in _stream_once(repo, needles, ids, stats, on_progress, magics):
         yielded.add(hit.oid)
         yield hit
     if stats.truncated is None:
         return
-    for hit in _salvage(repo, needles, ids, stats):
+    for hit in _salvage(repo, needles, ids, stats, magics):
         if hit.oid not in yielded:
             yielded.add(hit.oid)
             yield hit
 
 
 def _salvage(
-    repo: RepoInfo, needles: Sequence[bytes], ids: Sequence[str] | None, stats: StreamStats
+    repo: RepoInfo,
+    needles: Sequence[bytes],
+    ids: Sequence[str] | None,
+    stats: StreamStats,
+    magics: tuple[bytes, ...] = (),
 ) -> Iterator[ObjectHit]:
     """Read every wanted object again, skipping the ones git cannot read."""
     if ids is None:
@@ -188,14 +194,14 @@ def _salvage(
     skip: set[str] = set()
     for pack in damaged_packs(repo):
         in_pack = pack_object_ids(repo, pack)
-        recovered = yield from _recover_pack(repo, pack, needles, stats)
+        recovered = yield from _recover_pack(repo, pack, needles, stats, magics)
         skip |= in_pack
         stats.unreadable.extend(sorted(in_pack - recovered))
     remaining = [oid for oid in wanted if oid not in skip]
     position = 0
     while position < len(remaining):
         attempt = StreamStats()
-        yield from _stream_once(repo, needles, remaining[position:], attempt, None)
+        yield from _stream_once(repo, needles, remaining[position:], attempt, None, magics)
         stats.missing.extend(attempt.missing)
         stats.git_errors.extend(attempt.git_errors)
         position += attempt.done
@@ -257,7 +263,11 @@ def pack_object_ids(repo: RepoInfo, pack: Path) -> set[str]:
 
 
 def _recover_pack(
-    repo: RepoInfo, pack: Path, needles: Sequence[bytes], stats: StreamStats
+    repo: RepoInfo,
+    pack: Path,
+    needles: Sequence[bytes],
+    stats: StreamStats,
+    magics: tuple[bytes, ...] = (),
 ) -> Generator[ObjectHit, None, set[str]]:
     """What `git unpack-objects -r` (its recovery mode) can still read from a damaged
     pack, unpacked into a private temporary object store and searched there; the
@@ -297,7 +307,7 @@ def _recover_pack(
         )
         assert proc.stdout is not None
         try:
-            for hit in _parse(proc.stdout.fileno(), needles, attempt, None):
+            for hit in _parse(proc.stdout.fileno(), needles, attempt, None, magics):
                 if hit.data is None:  # too large to hold, and gone with the scratch store
                     stats.git_errors.append(f"{hit.oid}: recovered but too large to re-read")
                     continue
@@ -314,6 +324,7 @@ def _stream_once(
     ids: Sequence[str] | None,
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
+    magics: tuple[bytes, ...] = (),
 ) -> Iterator[ObjectHit]:
     """One `git cat-file` pass; stops where git stops."""
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -327,7 +338,7 @@ def _stream_once(
         writer.start()
     assert proc.stdout is not None
     try:
-        yield from _parse(proc.stdout.fileno(), needles, stats, on_progress)
+        yield from _parse(proc.stdout.fileno(), needles, stats, on_progress, magics)
     finally:
         if proc.poll() is None:
             # Stopped early (error, interrupt, or a parse problem): closing the pipe ends
@@ -368,6 +379,7 @@ def _parse(
     needles: Sequence[bytes],
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
+    magics: tuple[bytes, ...] = (),
 ) -> Iterator[ObjectHit]:
     """The hot loop. Kept flat and free of per-object allocations on purpose."""
     buf = bytearray()
@@ -425,6 +437,8 @@ def _parse(
                 take = min(remaining, len(buf) - pos)
                 piece = bytes(buf[pos : pos + take])
                 if kind != b"tree" and not found:
+                    if not tail and magics and piece.startswith(magics):
+                        found = True
                     window = tail + piece
                     found = any(n in window for n in needles)
                     tail = window[-(longest - 1) :] if longest > 1 else b""
@@ -451,8 +465,11 @@ def _parse(
                     if buf.find(needle, start, end) >= 0:
                         data = bytes(buf[start:end])
                         break
-                if kind == b"blob" and buf.startswith(LFS_POINTER, start) and size < 1024:
-                    stats.lfs_pointers += 1
+                if kind == b"blob":
+                    if data is None and magics and buf.startswith(magics, start):
+                        data = bytes(buf[start:end])
+                    if buf.startswith(LFS_POINTER, start) and size < 1024:
+                        stats.lfs_pointers += 1
             pos = end + 1
             stats.done += 1
             if data is not None:

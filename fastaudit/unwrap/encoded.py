@@ -1,0 +1,283 @@
+"""Encoded runs around a candidate: base64 (standard and URL-safe, any alignment, wrapped
+at 64 or 76 columns), hex, and character escapes (percent, `\\xNN`, `\\uNNNN`, `\\u{N}`,
+HTML character references).
+
+Each finder starts from a literal needle (an encoded form of a prefix, or the magic bytes
+of a compressed stream inside base64) and decodes only the run around it. A decoded run is
+kept only when encoding it again gives back exactly the text found: random base64 that
+happens to decode to something never counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_B64_STD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+_B64_URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_B64_ANY = _B64_STD | _B64_URL
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+WRAP_WIDTHS = (64, 76)
+
+# Base64 of the magic bytes of compressed data and archives (always at a quantum start).
+COMPRESSED_B64 = (b"H4sI", b"QlpoO", b"/Td6WFo", b"UEsDB", b"UEsFB")
+
+MAX_RUN = 8 * 1024 * 1024  # encoded characters decoded around one needle, at most
+MAX_HITS = 200  # needle occurrences followed per view and needle
+
+
+@dataclass(frozen=True)
+class Needle:
+    """A literal that marks an encoded run, and how to decode around it."""
+
+    text: bytes
+    kind: str  # base64, hex, escape
+    quantum_offset: int = 0  # base64: characters from the needle back to a quantum start
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An encoded run found in a view: where it starts, what it was, what it says."""
+
+    start: int
+    kind: str
+    data: bytes
+
+
+def prefix_needles(prefixes: tuple[bytes, ...]) -> tuple[Needle, ...]:
+    """Every literal whose presence may mean an encoded key."""
+    needles: list[Needle] = []
+    for prefix in prefixes:
+        needles.extend(_base64_needles(prefix))
+        needles.append(Needle(prefix.hex().encode(), "hex"))
+        needles.append(Needle(prefix.hex().upper().encode(), "hex"))
+        needles.extend(Needle(n, "escape") for n in _escape_needles(prefix[0]))
+    needles.extend(Needle(n, "base64") for n in COMPRESSED_B64)
+    return tuple(dict.fromkeys(needles))
+
+
+def history_needles(prefixes: tuple[bytes, ...]) -> list[bytes]:
+    """The full stable base64 of each prefix at each alignment (three long needles a
+    prefix)."""
+    return list(dict.fromkeys(stable for p in prefixes for stable, _ in _stable_base64(p)))
+
+
+def _stable_base64(text: bytes) -> Iterator[tuple[bytes, int]]:
+    """The characters of `text`'s base64 that `text` alone determines, at each of the
+    three byte alignments, with their offset from a quantum start."""
+    for align in range(3):
+        encoded = base64.b64encode(b"\0" * align + text + b"\0\0\0")
+        # Skip the first character (mixed with the unknown byte before) and stop before
+        # the last group touching unknown bytes after.
+        first = ((align * 8) + 5) // 6
+        last = ((align + len(text)) * 8) // 6
+        yield encoded[first:last], first
+
+
+def _base64_needles(prefix: bytes) -> Iterator[Needle]:
+    """Two halves of the stable part of the prefix's base64 at each alignment (a line
+    wrap can fall inside one half, never inside both), and the stable parts of the
+    base64 of those: a base64'd value that is itself base64 (a Helm value holding a
+    base64'd .env)."""
+    for stable, first in _stable_base64(prefix):
+        half = len(stable) // 2
+        for piece, offset in ((stable[:half], first), (stable[half:], first + half)):
+            if len(piece) >= 6:
+                yield from _alphabets(piece, offset % 4)
+        for outer, outer_first in _stable_base64(stable):
+            yield from _alphabets(outer, outer_first % 4)
+
+
+def _alphabets(piece: bytes, quantum_offset: int) -> Iterator[Needle]:
+    yield Needle(piece, "base64", quantum_offset)
+    url = piece.replace(b"+", b"-").replace(b"/", b"_")
+    if url != piece:
+        yield Needle(url, "base64", quantum_offset)
+
+
+def _escape_needles(first: int) -> Iterator[bytes]:
+    for digits in {f"{first:02x}", f"{first:02X}"}:
+        yield f"%{digits}".encode()
+        yield f"\\x{digits}".encode()
+        yield f"\\u00{digits}".encode()
+        yield f"\\u{{{digits}}}".encode()
+        yield f"&#x{digits};".encode()
+        yield f"&#X{digits};".encode()
+    yield f"&#{first};".encode()
+
+
+def find_runs(view: bytes, needles: tuple[Needle, ...]) -> Iterator[Decoded]:
+    """Decoded runs around each needle occurrence in `view`, once per run."""
+    seen: set[tuple[int, str]] = set()
+    for needle in needles:
+        position = view.find(needle.text)
+        hits = 0
+        while position >= 0 and hits < MAX_HITS:
+            hits += 1
+            decoded = _decode_at(view, position, needle)
+            if decoded is not None and (decoded.start, decoded.kind) not in seen:
+                seen.add((decoded.start, decoded.kind))
+                yield decoded
+            position = view.find(needle.text, position + 1)
+
+
+def _decode_at(view: bytes, position: int, needle: Needle) -> Decoded | None:
+    if needle.kind == "base64":
+        return _base64_run(view, position, needle)
+    if needle.kind == "hex":
+        return _hex_run(view, position)
+    return _escape_run(view, position)
+
+
+# --- base64 ------------------------------------------------------------------------------
+
+
+def _base64_run(view: bytes, position: int, needle: Needle) -> Decoded | None:
+    """The base64 run holding `position`, joined across wrapped lines, decoded from the
+    quantum boundary the needle implies."""
+    segments = _wrapped_segments(view, position)
+    if not segments:
+        return None
+    text = b"".join(view[a:b] for a, b in segments)
+    # Where, in the joined text, the needle sits; the run's decoding starts at the
+    # quantum boundary before it, a multiple of four characters back.
+    before = sum(b - a for a, b in segments if b <= position)
+    inside = next(position - a for a, b in segments if a <= position < b)
+    anchor = before + inside - needle.quantum_offset
+    start = anchor % 4
+    text = text[start:].rstrip(b"=")
+    if len(text) % 4 == 1:
+        text = text[:-1]
+    if len(text) < 8:
+        return None
+    url = any(c in b"-_" for c in text)
+    if url and any(c in b"+/" for c in text):
+        return None  # mixed alphabets: not one base64 run
+    try:
+        padded = text + b"=" * (-len(text) % 4)
+        data = base64.urlsafe_b64decode(padded) if url else base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    again = (base64.urlsafe_b64encode(data) if url else base64.b64encode(data)).rstrip(b"=")
+    if again != text:
+        return None  # not a faithful round trip: not really base64
+    first = _offset_of(segments, start)
+    return Decoded(first, "base64", data)
+
+
+def _offset_of(segments: list[tuple[int, int]], index: int) -> int:
+    for a, b in segments:
+        if index < b - a:
+            return a + index
+        index -= b - a
+    return segments[-1][1]
+
+
+def _span(view: bytes, position: int, alphabet: frozenset[int]) -> tuple[int, int]:
+    start = position
+    floor = max(0, position - MAX_RUN)
+    while start > floor and view[start - 1] in alphabet:
+        start -= 1
+    end = position
+    ceiling = min(len(view), position + MAX_RUN)
+    while end < ceiling and view[end] in alphabet:
+        end += 1
+    return start, end
+
+
+def _wrapped_segments(view: bytes, position: int) -> list[tuple[int, int]]:
+    """The run's pieces: the span on the needle's line, plus whole lines above and below
+    when the text is wrapped at a fixed width (64 or 76, the MIME and PEM widths)."""
+    start, end = _span(view, position, _B64_ANY)
+    segments = [(start, end)]
+    width = end - start if end - start in WRAP_WIDTHS else None
+    # Upwards: the line above must be a full-width line of base64 ending right at the
+    # line break, and this span must start the line (after indentation).
+    line_start = view.rfind(b"\n", 0, start) + 1
+    if view[line_start:start].strip(b" \t") == b"":
+        cursor = line_start
+        while cursor > 0 and len(segments) < MAX_RUN // 64:
+            prev_end = cursor - 1
+            if prev_end > 0 and view[prev_end - 1 : prev_end] == b"\r":
+                prev_end -= 1
+            prev_start = view.rfind(b"\n", 0, prev_end) + 1
+            a, b = _span(view, prev_end - 1, _B64_ANY) if prev_end > prev_start else (0, 0)
+            if b != prev_end or b - a not in WRAP_WIDTHS or (width and b - a != width):
+                break
+            if view[prev_start:a].strip(b" \t") != b"":
+                break
+            width = b - a
+            segments.insert(0, (a, b))
+            cursor = prev_start
+    # Downwards: while the current last line is full width, take the next line.
+    while width and segments[-1][1] - segments[-1][0] == width and len(segments) < MAX_RUN // 64:
+        line_end = segments[-1][1]
+        nxt = line_end
+        if view[nxt : nxt + 2] == b"\r\n":
+            nxt += 2
+        elif view[nxt : nxt + 1] == b"\n":
+            nxt += 1
+        else:
+            break
+        while nxt < len(view) and view[nxt] in b" \t":
+            nxt += 1
+        a, b = _span(view, nxt, _B64_ANY) if nxt < len(view) else (nxt, nxt)
+        if a != nxt or b == a or b - a > width:
+            break
+        segments.append((a, b))
+    return segments
+
+
+# --- hex ---------------------------------------------------------------------------------
+
+
+def _hex_run(view: bytes, position: int) -> Decoded | None:
+    start, end = _span(view, position, _HEX)
+    start += (position - start) % 2
+    length = (end - start) // 2 * 2
+    try:
+        data = bytes.fromhex(view[start : start + length].decode("ascii"))
+    except ValueError:
+        return None
+    return Decoded(start, "hex", data)
+
+
+# --- character escapes -------------------------------------------------------------------
+
+_ESCAPE = re.compile(
+    rb"%([0-9A-Fa-f]{2})|\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\u\{([0-9A-Fa-f]{1,6})\}"
+    rb"|&#[xX]([0-9A-Fa-f]{1,6});|&#([0-9]{1,7});"
+)
+_ESCAPE_KIND = {1: "percent", 2: "escape", 3: "escape", 4: "escape", 5: "html", 6: "html"}
+ESCAPE_WINDOW = 12  # bytes an escaped character can take, at most
+
+
+def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | None:
+    """Decode the escapes from `position` on (plain characters pass through), for as
+    long as a key could run."""
+    window = view[position : position + key_chars * ESCAPE_WINDOW]
+    first = _ESCAPE.match(window)
+    if first is None:
+        return None
+    kind = _ESCAPE_KIND[first.lastindex or 1]
+    out = bytearray()
+    cursor = 0
+    for match in _ESCAPE.finditer(window):
+        if match.start() != cursor:
+            plain = window[cursor : match.start()]
+            out += plain
+            if not plain.replace(b"_", b"").replace(b"-", b"").isalnum():
+                break  # the run of key characters ended
+        index = match.lastindex or 1
+        value = int(match.group(index), 10 if index == 6 else 16)
+        try:
+            out += chr(value).encode("utf-8")
+        except (ValueError, OverflowError):
+            break
+        cursor = match.end()
+    else:
+        out += window[cursor:]
+    return Decoded(position, kind, bytes(out))

@@ -1,0 +1,245 @@
+"""The walk over one file's views: containers, encoded runs, joined literals and notebook
+cells, nested up to the depth limit, each view's keys judged by the one detector."""
+
+from __future__ import annotations
+
+import functools
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastaudit.detect import KeySpec, KeyVault, find_keys
+from fastaudit.findings import Finding
+from fastaudit.unwrap import containers, encoded, literals, notebook
+from fastaudit.unwrap.limits import Budget, LimitHit, UnwrapLimits
+
+
+@functools.lru_cache(maxsize=16)
+def needles_for(prefixes: tuple[str, ...]) -> tuple[encoded.Needle, ...]:
+    return encoded.prefix_needles(tuple(p.encode("ascii") for p in prefixes))
+
+
+def _heads(spec: KeySpec) -> tuple[bytes, ...]:
+    return tuple(dict.fromkeys(p.encode("ascii")[:4] for p in spec.prefixes))
+
+
+@functools.lru_cache(maxsize=16)
+def _gate(prefixes: tuple[str, ...]) -> Any:
+    """One multi-pattern automaton over every needle: a single pass over the bytes,
+    whatever the number of encodings and alignments."""
+    import ahocorasick_rs
+
+    heads = tuple(dict.fromkeys(p.encode("ascii")[:4] for p in prefixes))
+    patterns = [n.text for n in needles_for(prefixes)]
+    patterns += [quote + head for head in heads for quote in (b'"', b"'", b"`")]
+    return ahocorasick_rs.BytesAhoCorasick(list(dict.fromkeys(patterns)))
+
+
+def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
+    """Could `data` hold a key in any disguise this package reads? Magic bytes at the
+    start, then one pass for every needle."""
+    if containers.container_kind(data) is not None:
+        return True
+    return bool(_gate(spec.prefixes).find_matches_as_indexes(data))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Where a view sits: the place in the file on disk where its outermost disguise
+    starts, the chain of decodings, the archive member, and the line inside that member."""
+
+    top_offset: int = 0
+    top_line: int | None = None  # set for notebook cells, whose place is a line
+    decoded: tuple[str, ...] = ()
+    member: str | None = None
+    inner_line: int | None = None
+    view_is_member: bool = False
+
+
+class _Walk:
+    def __init__(
+        self,
+        top: bytes,
+        path: str,
+        spec: KeySpec,
+        limits: UnwrapLimits,
+        source: str,
+        vault: KeyVault | None,
+    ) -> None:
+        self.top = top
+        self.path = path
+        self.spec = spec
+        self.limits = limits
+        self.source = source
+        self.vault = vault
+        self.budget = Budget(limits, path)
+        self.findings: dict[tuple[object, ...], Finding] = {}
+        self.superseded: set[tuple[int, int]] = set()  # plain (line, column) a split replaced
+        self.archived: set[str] = set()  # secrets found in members of a top-level archive
+        self._newlines: list[int] | None = None
+
+    # -- positions --------------------------------------------------------------------
+
+    def top_position(self, offset: int) -> tuple[int, int]:
+        if self._newlines is None:
+            self._newlines = [i for i, c in enumerate(self.top) if c == 10]
+        line = bisect_right(self._newlines, offset - 1)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - start + 1
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def visit(self, view: bytes, context: _Context, depth: int, is_top: bool) -> None:
+        kind = containers.container_kind(view)
+        if not is_top and kind is None:
+            self._keys_in(view, context)  # an archive's keys are its members' keys
+        finders = kind is not None or may_hide_keys(view, self.spec) or is_top
+        if not finders:
+            return
+        if depth >= self.limits.max_depth:
+            if kind is not None or any(n.text in view for n in needles_for(self.spec.prefixes)):
+                self.budget.warn(
+                    self.path,
+                    f"content nested deeper than {self.limits.max_depth} layers "
+                    "(unwrap_max_depth) was not unpacked",
+                )
+            return
+        self.budget.check_time(self.path)
+        if kind is not None:
+            self._container(kind, view, context, depth, is_top)
+            return
+        for run in encoded.find_runs(view, needles_for(self.spec.prefixes)):
+            self.budget.produce(len(run.data))
+            if self.budget.produced > self.limits.max_total_bytes:
+                self.budget.warn(self.path, "decoded more than unwrap_max_total_bytes; stopped")
+                return
+            child = _Context(
+                top_offset=run.start if is_top else context.top_offset,
+                top_line=context.top_line,
+                decoded=(*context.decoded, run.kind),
+                member=context.member,
+                inner_line=_line_of(view, run.start)
+                if context.view_is_member
+                else context.inner_line,
+            )
+            self.visit(run.data, child, depth + 1, is_top=False)
+        self._split_literals(view, context, is_top)
+        if is_top and notebook.is_notebook(view):
+            for cell in notebook.cells(view):
+                child = _Context(top_line=cell.line, member=cell.name, view_is_member=True)
+                self.visit(cell.text, child, depth + 1, is_top=False)
+
+    def _container(
+        self, kind: str, view: bytes, context: _Context, depth: int, is_top: bool
+    ) -> None:
+        where = self.path if context.member is None else f"{self.path}!{context.member}"
+        for name, data in containers.open_container(kind, view, self.budget, where):
+            member = context.member
+            if name is not None:
+                member = f"{member}!{name}" if member else name
+            child = _Context(
+                top_offset=0 if is_top else context.top_offset,
+                top_line=context.top_line,
+                decoded=(*context.decoded, kind) if name is None else context.decoded,
+                member=member,
+                inner_line=None,
+                view_is_member=True,
+            )
+            self.visit(data, child, depth + 1, is_top=False)
+
+    def _keys_in(self, view: bytes, context: _Context) -> None:
+        from fastaudit.engine import scan_chunks
+
+        for finding in scan_chunks((view,), "", self.spec, source=self.source, vault=self.vault):
+            if finding.secret_sha256 is None:
+                continue  # http:// URLs are judged where they are written, not decoded
+            inner = finding.line if context.view_is_member else context.inner_line
+            self._add(finding, context, inner)
+
+    def _add(self, finding: Finding, context: _Context, inner: int | None) -> None:
+        if context.member is not None and finding.secret_sha256 is not None:
+            self.archived.add(finding.secret_sha256)
+        if context.top_line is not None:
+            line, column = context.top_line, 1
+        else:
+            line, column = self.top_position(context.top_offset)
+        located = finding.with_changes(
+            path=self.path,
+            line=line,
+            column=column,
+            decoded=context.decoded or None,
+            member=context.member,
+            inner_line=inner,
+        )
+        key = (located.secret_sha256, line, column, located.decoded, located.member, inner)
+        self.findings.setdefault(key, located)
+
+    def _split_literals(self, view: bytes, context: _Context, is_top: bool) -> None:
+        heads = _heads(self.spec)
+        if not literals.may_hold_split(view, heads):
+            return
+        for joined in literals.joined_literals(view, heads):
+            hits = [h for h in find_keys(joined.text, self.spec) if h.start == 0]
+            for hit in hits:
+                if hit.end <= joined.first_length:
+                    continue  # the first literal holds the whole key: found plainly
+                if self.vault is not None:
+                    self.vault.add(hit)
+                from fastaudit.engine import key_finding
+
+                child = _Context(
+                    top_offset=joined.start + 1 if is_top else context.top_offset,
+                    top_line=context.top_line,
+                    decoded=(*context.decoded, "split"),
+                    member=context.member,
+                    inner_line=_line_of(view, joined.start)
+                    if context.view_is_member
+                    else context.inner_line,
+                )
+                if is_top:
+                    self.superseded.add(self.top_position(joined.start + 1))
+                self._add(key_finding(hit, "", "FAST001", self.source), child, child.inner_line)
+
+
+def _line_of(view: bytes, offset: int) -> int:
+    return view.count(b"\n", 0, offset) + 1
+
+
+def disguised_findings(
+    data: bytes,
+    path: str,
+    spec: KeySpec,
+    limits: UnwrapLimits,
+    *,
+    source: str = "worktree",
+    vault: KeyVault | None = None,
+) -> tuple[list[Finding], list[str], Callable[[Finding], bool]]:
+    """Keys `data` holds in disguise: (findings, warnings, and a test for the plain
+    findings these replace: the first piece of a split literal, which alone can look like
+    a shorter key, and the raw bytes of a stored archive member)."""
+    walk = _Walk(data, path, spec, limits, source, vault)
+    try:
+        walk.visit(data, _Context(), 0, is_top=True)
+    except LimitHit:
+        pass  # the budget said why; findings so far stand
+    except RecursionError:
+        walk.budget.warn(path, "nested too deeply to unpack")
+    archive = containers.container_kind(data) in ("zip", "tar")
+
+    def replaced(plain: Finding) -> bool:
+        if (plain.line, plain.column) in walk.superseded:
+            return True
+        return archive and plain.secret_sha256 in walk.archived
+
+    return list(walk.findings.values()), walk.budget.warnings, replaced
+
+
+def history_needles(spec: KeySpec) -> list[bytes]:
+    """What a history scan adds to its per-object literal search: the base64 of each
+    prefix at its three alignments (the disguise that gets committed most: Kubernetes
+    Secrets, Helm values, CI variables). Compressed blobs are caught by their magic
+    bytes. The other forms (hex, escapes, split literals, wrapped or double base64) are
+    found in history only inside objects that one of these selects: every needle is one
+    more pass over every blob."""
+    return [n for n in encoded.history_needles(tuple(p.encode("ascii") for p in spec.prefixes))]
