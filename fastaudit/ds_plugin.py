@@ -15,7 +15,8 @@ from typing import Any
 
 from detect_secrets.plugins.base import RegexBasedDetector
 
-from fastaudit.detect import KeySpec, find_keys_in_text
+from fastaudit.detect import KeySpec, KeyVault, find_keys_in_text
+from fastaudit.unwrap.views import disguised_findings, may_hide_keys
 
 _SPEC = KeySpec()
 
@@ -32,6 +33,19 @@ class FastApiKeyDetector(RegexBasedDetector):
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         for hit in find_keys_in_text(string, _SPEC):
             yield hit.key
+        # An encoded run on the line (base64, hex, escapes, a split literal): the one
+        # line is all detect-secrets shows a plugin, so multi-line forms and archives
+        # are `fastaudit scan`'s alone.
+        data = string.encode("utf-8", "surrogateescape")
+        if may_hide_keys(data, _SPEC):
+            vault = KeyVault()
+            found, _warnings, _replaced = disguised_findings(
+                data, "", _SPEC, _SPEC.unwrap, vault=vault
+            )
+            for finding in found:
+                key = vault.get(finding.secret_sha256 or "")
+                if key is not None:
+                    yield key
 
 
 def plugin_path() -> str:

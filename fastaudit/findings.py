@@ -336,6 +336,19 @@ class Finding:
         return out
 
     @property
+    def disguise(self) -> str | None:
+        """How the key was found, in words: `decoded: base64 > gzip; member:
+        backup.tgz!db/dump.sql, line 3`; None for a plain key."""
+        parts = []
+        if self.decoded:
+            parts.append("decoded: " + " > ".join(self.decoded))
+        if self.member is not None:
+            parts.append(f"member: {self.member_path}")
+        if self.inner_line is not None and (self.decoded or self.member):
+            parts.append(f"line {self.inner_line} inside")
+        return "; ".join(parts) or None
+
+    @property
     def member_path(self) -> str | None:
         """`backup.tgz!db/dump.sql`: the file on disk, then the member inside it."""
         if self.member is None:

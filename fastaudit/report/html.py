@@ -72,6 +72,7 @@ def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
                 "author_email": f.author_email,
                 "date": f.date,
                 "in_head": f.in_head,
+                "disguise": f.disguise,
             }
             for f in members
             if f.path

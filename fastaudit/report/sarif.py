@@ -60,6 +60,8 @@ def _message(finding: Finding) -> str:
         parts.append(f"- key {finding.key_name!r}")
     if finding.commit:
         parts.append(f"- introduced in commit {finding.commit[:12]}")
+    if finding.disguise:
+        parts.append(f"- {finding.disguise}")
     return " ".join(parts)
 
 
@@ -149,6 +151,12 @@ def _result(
         value = getattr(finding, name)
         if value is not None:
             properties[name] = value
+    if finding.decoded:
+        properties["decoded"] = list(finding.decoded)
+    if finding.member is not None:
+        properties["member"] = finding.member_path
+    if finding.inner_line is not None:
+        properties["inner_line"] = finding.inner_line
     result["properties"] = properties
     return result
 

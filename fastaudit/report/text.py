@@ -55,6 +55,8 @@ def _location(finding: Finding) -> str:
         where += f":{finding.line}"
         if finding.column:
             where += f":{finding.column}"
+    if finding.disguise:
+        where += f"  [{finding.disguise}]"
     if finding.repo:
         where = f"{finding.repo}: {where}"
     if finding.commit:

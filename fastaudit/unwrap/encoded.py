@@ -231,6 +231,33 @@ def _wrapped_segments(view: bytes, position: int) -> list[tuple[int, int]]:
     return segments
 
 
+def looks_base64(view: bytes) -> bool:
+    """Cheap: does the content open with a long run of base64 and nothing else (a `.b64`
+    file, a decoded value that is itself base64)? Only the first 256 bytes are read."""
+    head = view[:256].translate(None, b"\r\n")
+    return len(head) >= 64 and all(c in _B64_ANY or c == 61 for c in head)
+
+
+def whole_base64(view: bytes) -> Decoded | None:
+    """The whole content decoded as one base64 run, when it is one (line breaks
+    allowed): how base64 nested many times over is peeled, a layer per view."""
+    if not looks_base64(view):
+        return None
+    text = view.translate(None, b" \t\r\n")
+    if any(c not in _B64_ANY and c != 61 for c in text):
+        return None
+    stripped = text.rstrip(b"=")
+    if len(stripped) % 4 == 1:
+        return None
+    url = any(c in b"-_" for c in stripped)
+    try:
+        padded = stripped + b"=" * (-len(stripped) % 4)
+        data = base64.urlsafe_b64decode(padded) if url else base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return Decoded(len(view) - len(view.lstrip()), "base64", data)
+
+
 # --- hex ---------------------------------------------------------------------------------
 
 

@@ -94,6 +94,8 @@ def _chain_from(view: bytes, position: int) -> Joined | None:
     if len(pieces) < 2 and not _has_template_pieces(match):
         return None
     first = pieces[0] or b""
+    if match.group("q") == b"`":  # a template's own ${"…"} pieces are joins too
+        first = (match.group("body") or b"").split(b"${", 1)[0]
     return Joined(position, b"".join(p for p in pieces if p is not None), len(pieces), len(first))
 
 

@@ -39,7 +39,7 @@ def _gate(prefixes: tuple[str, ...]) -> Any:
 def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
     """Could `data` hold a key in any disguise this package reads? Magic bytes at the
     start, then one pass for every needle."""
-    if containers.container_kind(data) is not None:
+    if containers.container_kind(data) is not None or encoded.looks_base64(data):
         return True
     return bool(_gate(spec.prefixes).find_matches_as_indexes(data))
 
@@ -98,7 +98,11 @@ class _Walk:
         if not finders:
             return
         if depth >= self.limits.max_depth:
-            if kind is not None or any(n.text in view for n in needles_for(self.spec.prefixes)):
+            if (
+                kind is not None
+                or any(n.text in view for n in needles_for(self.spec.prefixes))
+                or encoded.looks_base64(view)
+            ):
                 self.budget.warn(
                     self.path,
                     f"content nested deeper than {self.limits.max_depth} layers "
@@ -109,7 +113,11 @@ class _Walk:
         if kind is not None:
             self._container(kind, view, context, depth, is_top)
             return
-        for run in encoded.find_runs(view, needles_for(self.spec.prefixes)):
+        runs = list(encoded.find_runs(view, needles_for(self.spec.prefixes)))
+        if not runs:
+            whole = encoded.whole_base64(view)
+            runs = [whole] if whole is not None else []
+        for run in runs:
             self.budget.produce(len(run.data))
             if self.budget.produced > self.limits.max_total_bytes:
                 self.budget.warn(self.path, "decoded more than unwrap_max_total_bytes; stopped")
@@ -158,7 +166,10 @@ class _Walk:
             self._add(finding, context, inner)
 
     def _add(self, finding: Finding, context: _Context, inner: int | None) -> None:
-        if context.member is not None and finding.secret_sha256 is not None:
+        inside = context.member is not None or any(
+            k in ("gzip", "bzip2", "xz") for k in context.decoded
+        )
+        if inside and finding.secret_sha256 is not None:
             self.archived.add(finding.secret_sha256)
         if context.top_line is not None:
             line, column = context.top_line, 1
@@ -225,7 +236,9 @@ def disguised_findings(
         pass  # the budget said why; findings so far stand
     except RecursionError:
         walk.budget.warn(path, "nested too deeply to unpack")
-    archive = containers.container_kind(data) in ("zip", "tar")
+    # A stored (uncompressed) archive member, or a literal run inside compressed data,
+    # can show through as plain bytes: the member finding replaces it.
+    archive = containers.container_kind(data) is not None
 
     def replaced(plain: Finding) -> bool:
         if (plain.line, plain.column) in walk.superseded:
