@@ -226,17 +226,18 @@ def _scan_objects(
     notes: list[str] | None = None,
 ) -> dict[str, _ObjectKeys]:
     from fastaudit.scan import scan_data
-    from fastaudit.unwrap.views import history_needles
+    from fastaudit.unwrap.views import history_gate
 
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
     magics: tuple[bytes, ...] = ()
+    gate = None
     if spec.unwrap.enabled:
         # Few, long needles (base64 of each prefix at every alignment) and the magic
         # bytes of compressed data: the history read stays at git's speed.
-        needles += history_needles(spec)
         from fastaudit.unwrap.containers import MAGICS
 
         magics = MAGICS
+        gate = history_gate(spec)
     progress = None
     if on_progress is not None:
         hook = on_progress
@@ -250,7 +251,7 @@ def _scan_objects(
     if ids is not None and not ids:
         return objects
     stream = git.stream_objects(
-        repo, needles, ids=ids, stats=stats, on_progress=progress, magics=magics
+        repo, needles, ids=ids, stats=stats, on_progress=progress, magics=magics, gate=gate
     )
     for hit in stream:
         name = f"object {hit.oid}"

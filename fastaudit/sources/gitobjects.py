@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import (
@@ -153,6 +153,7 @@ def stream_objects(
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None = None,
     magics: tuple[bytes, ...] = (),
+    gate: Any = None,
 ) -> Iterator[ObjectHit]:
     """Objects of kind blob, commit or tag that hold any of `needles` (or blobs that
     start with one of `magics`: compressed data and archives).
@@ -164,12 +165,12 @@ def stream_objects(
     could not read end up in `stats.unreadable`.
     """
     yielded: set[str] = set()
-    for hit in _stream_once(repo, needles, ids, stats, on_progress, magics):
+    for hit in _stream_once(repo, needles, ids, stats, on_progress, magics, gate):
         yielded.add(hit.oid)
         yield hit
     if stats.truncated is None:
         return
-    for hit in _salvage(repo, needles, ids, stats, magics):
+    for hit in _salvage(repo, needles, ids, stats, magics, gate):
         if hit.oid not in yielded:
             yielded.add(hit.oid)
             yield hit
@@ -181,6 +182,7 @@ def _salvage(
     ids: Sequence[str] | None,
     stats: StreamStats,
     magics: tuple[bytes, ...] = (),
+    gate: Any = None,
 ) -> Iterator[ObjectHit]:
     """Read every wanted object again, skipping the ones git cannot read."""
     if ids is None:
@@ -194,14 +196,14 @@ def _salvage(
     skip: set[str] = set()
     for pack in damaged_packs(repo):
         in_pack = pack_object_ids(repo, pack)
-        recovered = yield from _recover_pack(repo, pack, needles, stats, magics)
+        recovered = yield from _recover_pack(repo, pack, needles, stats, magics, gate)
         skip |= in_pack
         stats.unreadable.extend(sorted(in_pack - recovered))
     remaining = [oid for oid in wanted if oid not in skip]
     position = 0
     while position < len(remaining):
         attempt = StreamStats()
-        yield from _stream_once(repo, needles, remaining[position:], attempt, None, magics)
+        yield from _stream_once(repo, needles, remaining[position:], attempt, None, magics, gate)
         stats.missing.extend(attempt.missing)
         stats.git_errors.extend(attempt.git_errors)
         position += attempt.done
@@ -268,6 +270,7 @@ def _recover_pack(
     needles: Sequence[bytes],
     stats: StreamStats,
     magics: tuple[bytes, ...] = (),
+    gate: Any = None,
 ) -> Generator[ObjectHit, None, set[str]]:
     """What `git unpack-objects -r` (its recovery mode) can still read from a damaged
     pack, unpacked into a private temporary object store and searched there; the
@@ -307,7 +310,7 @@ def _recover_pack(
         )
         assert proc.stdout is not None
         try:
-            for hit in _parse(proc.stdout.fileno(), needles, attempt, None, magics):
+            for hit in _parse(proc.stdout.fileno(), needles, attempt, None, magics, gate):
                 if hit.data is None:  # too large to hold, and gone with the scratch store
                     stats.git_errors.append(f"{hit.oid}: recovered but too large to re-read")
                     continue
@@ -325,6 +328,7 @@ def _stream_once(
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
     magics: tuple[bytes, ...] = (),
+    gate: Any = None,
 ) -> Iterator[ObjectHit]:
     """One `git cat-file` pass; stops where git stops."""
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -338,7 +342,7 @@ def _stream_once(
         writer.start()
     assert proc.stdout is not None
     try:
-        yield from _parse(proc.stdout.fileno(), needles, stats, on_progress, magics)
+        yield from _parse(proc.stdout.fileno(), needles, stats, on_progress, magics, gate)
     finally:
         if proc.poll() is None:
             # Stopped early (error, interrupt, or a parse problem): closing the pipe ends
@@ -380,8 +384,12 @@ def _parse(
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
     magics: tuple[bytes, ...] = (),
+    gate: Any = None,
 ) -> Iterator[ObjectHit]:
-    """The hot loop. Kept flat and free of per-object allocations on purpose."""
+    """The hot loop. Kept flat and free of per-object allocations on purpose.
+
+    `gate`, when given, is a multi-pattern automaton (`find_matches_as_indexes`) run over
+    each blob the literal needles did not select."""
     buf = bytearray()
     pos = 0
     eof = False
@@ -468,6 +476,11 @@ def _parse(
                 if kind == b"blob":
                     if data is None and magics and buf.startswith(magics, start):
                         data = bytes(buf[start:end])
+                    if data is None and gate is not None:
+                        with memoryview(buf) as whole, whole[start:end] as blob:
+                            matched = gate.find_matches_as_indexes(blob)
+                        if matched:
+                            data = bytes(buf[start:end])
                     if buf.startswith(LFS_POINTER, start) and size < 1024:
                         stats.lfs_pointers += 1
             pos = end + 1

@@ -153,8 +153,8 @@ def _base64_run(view: bytes, position: int, needle: Needle) -> Decoded | None:
         text = text[:-1]
     if len(text) < 8:
         return None
-    url = any(c in b"-_" for c in text)
-    if url and any(c in b"+/" for c in text):
+    url = b"-" in text or b"_" in text
+    if url and (b"+" in text or b"/" in text):
         return None  # mixed alphabets: not one base64 run
     try:
         padded = text + b"=" * (-len(text) % 4)
@@ -176,46 +176,60 @@ def _offset_of(segments: list[tuple[int, int]], index: int) -> int:
     return segments[-1][1]
 
 
-def _span(view: bytes, position: int, alphabet: frozenset[int]) -> tuple[int, int]:
-    start = position
+_RUN_AFTER = {
+    "base64": re.compile(rb"[A-Za-z0-9+/_\-]*"),
+    "hex": re.compile(rb"[0-9A-Fa-f]*"),
+}
+_RUN_BEFORE = {
+    "base64": re.compile(rb"[A-Za-z0-9+/_\-]*\Z"),
+    "hex": re.compile(rb"[0-9A-Fa-f]*\Z"),
+}
+
+
+def _span(view: bytes, position: int, alphabet: str) -> tuple[int, int]:
+    """The run of `alphabet` characters around `position` (C-speed regex, bounded)."""
     floor = max(0, position - MAX_RUN)
-    while start > floor and view[start - 1] in alphabet:
-        start -= 1
-    end = position
-    ceiling = min(len(view), position + MAX_RUN)
-    while end < ceiling and view[end] in alphabet:
-        end += 1
+    line_start = view.rfind(b"\n", floor, position) + 1
+    before = _RUN_BEFORE[alphabet].search(view, line_start, position)
+    start = before.start() if before else position
+    after = _RUN_AFTER[alphabet].match(view, position, min(len(view), position + MAX_RUN))
+    end = after.end() if after else position
     return start, end
 
 
 def _wrapped_segments(view: bytes, position: int) -> list[tuple[int, int]]:
     """The run's pieces: the span on the needle's line, plus whole lines above and below
     when the text is wrapped at a fixed width (64 or 76, the MIME and PEM widths)."""
-    start, end = _span(view, position, _B64_ANY)
-    segments = [(start, end)]
+    start, end = _span(view, position, "base64")
     width = end - start if end - start in WRAP_WIDTHS else None
-    # Upwards: the line above must be a full-width line of base64 ending right at the
-    # line break, and this span must start the line (after indentation).
+    above: list[tuple[int, int]] = []
+    below: list[tuple[int, int]] = []
+    budget = MAX_RUN // 64
+    # Upwards: each line above must be one full-width run of base64, alone on its line
+    # (after indentation), and this span must start its own line.
     line_start = view.rfind(b"\n", 0, start) + 1
     if view[line_start:start].strip(b" \t") == b"":
         cursor = line_start
-        while cursor > 0 and len(segments) < MAX_RUN // 64:
+        while cursor > 0 and len(above) < budget:
             prev_end = cursor - 1
-            if prev_end > 0 and view[prev_end - 1 : prev_end] == b"\r":
+            if prev_end > 0 and view[prev_end - 1] == 13:  # \r\n
                 prev_end -= 1
-            prev_start = view.rfind(b"\n", 0, prev_end) + 1
-            a, b = _span(view, prev_end - 1, _B64_ANY) if prev_end > prev_start else (0, 0)
+            if prev_end <= 0:
+                break
+            a, b = _span(view, prev_end - 1, "base64")
+            b = min(b, prev_end)
             if b != prev_end or b - a not in WRAP_WIDTHS or (width and b - a != width):
                 break
+            prev_start = view.rfind(b"\n", 0, a) + 1
             if view[prev_start:a].strip(b" \t") != b"":
                 break
             width = b - a
-            segments.insert(0, (a, b))
+            above.append((a, b))
             cursor = prev_start
-    # Downwards: while the current last line is full width, take the next line.
-    while width and segments[-1][1] - segments[-1][0] == width and len(segments) < MAX_RUN // 64:
-        line_end = segments[-1][1]
-        nxt = line_end
+    # Downwards: while the last line is full width, take the next line.
+    last = (start, end)
+    while width and last[1] - last[0] == width and len(below) < budget:
+        nxt = last[1]
         if view[nxt : nxt + 2] == b"\r\n":
             nxt += 2
         elif view[nxt : nxt + 1] == b"\n":
@@ -224,11 +238,14 @@ def _wrapped_segments(view: bytes, position: int) -> list[tuple[int, int]]:
             break
         while nxt < len(view) and view[nxt] in b" \t":
             nxt += 1
-        a, b = _span(view, nxt, _B64_ANY) if nxt < len(view) else (nxt, nxt)
+        if nxt >= len(view):
+            break
+        a, b = _span(view, nxt, "base64")
         if a != nxt or b == a or b - a > width:
             break
-        segments.append((a, b))
-    return segments
+        below.append((a, b))
+        last = (a, b)
+    return [*reversed(above), (start, end), *below]
 
 
 def looks_base64(view: bytes) -> bool:
@@ -244,12 +261,12 @@ def whole_base64(view: bytes) -> Decoded | None:
     if not looks_base64(view):
         return None
     text = view.translate(None, b" \t\r\n")
-    if any(c not in _B64_ANY and c != 61 for c in text):
-        return None
+    if text.rstrip(b"=").translate(None, bytes(_B64_ANY)):
+        return None  # something other than base64 in it
     stripped = text.rstrip(b"=")
     if len(stripped) % 4 == 1:
         return None
-    url = any(c in b"-_" for c in stripped)
+    url = b"-" in stripped or b"_" in stripped
     try:
         padded = stripped + b"=" * (-len(stripped) % 4)
         data = base64.urlsafe_b64decode(padded) if url else base64.b64decode(padded, validate=True)
@@ -262,7 +279,7 @@ def whole_base64(view: bytes) -> Decoded | None:
 
 
 def _hex_run(view: bytes, position: int) -> Decoded | None:
-    start, end = _span(view, position, _HEX)
+    start, end = _span(view, position, "hex")
     start += (position - start) % 2
     length = (end - start) // 2 * 2
     try:
