@@ -157,8 +157,10 @@ class _Walk:
             self.visit(data, child, depth + 1, is_top=False)
 
     def _keys_in(self, view: bytes, context: _Context) -> None:
-        from fastaudit.engine import scan_chunks
+        from fastaudit.engine import may_hold_findings, scan_chunks
 
+        if not may_hold_findings(view, self.spec):
+            return  # the literal test the engine itself starts with
         for finding in scan_chunks((view,), "", self.spec, source=self.source, vault=self.vault):
             if finding.secret_sha256 is None:
                 continue  # http:// URLs are judged where they are written, not decoded
