@@ -184,3 +184,16 @@ def test_detect_secrets_filters_hide_indirect_references_and_fastaudit_does_not(
     assert lines("--disable-filter", flag) == [2, 3, 4]
     report = run_cli("scan", str(repo.path), "--format", "json").json()
     assert sorted(f["line"] for f in report["findings"]) == [2, 3, 4]
+
+
+def test_plugin_decodes_an_encoded_run_on_its_line(repo: Repo) -> None:
+    import base64
+
+    key = generate_key()
+    repo.write("secret.yaml", f"data:\n  key: {base64.b64encode(key.encode()).decode()}\n")
+    out = detect_secrets("scan", "--plugin", str(PLUGIN), "secret.yaml", cwd=repo.path)
+    results = json.loads(out.stdout)["results"].get("secret.yaml", [])
+    mine = [r for r in results if r["type"] == SECRET_TYPE]
+    assert [(r["line_number"], r["hashed_secret"]) for r in mine] == [
+        (2, detect_secrets_hash(key))
+    ]
