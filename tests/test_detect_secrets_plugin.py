@@ -194,6 +194,4 @@ def test_plugin_decodes_an_encoded_run_on_its_line(repo: Repo) -> None:
     out = detect_secrets("scan", "--plugin", str(PLUGIN), "secret.yaml", cwd=repo.path)
     results = json.loads(out.stdout)["results"].get("secret.yaml", [])
     mine = [r for r in results if r["type"] == SECRET_TYPE]
-    assert [(r["line_number"], r["hashed_secret"]) for r in mine] == [
-        (2, detect_secrets_hash(key))
-    ]
+    assert [(r["line_number"], r["hashed_secret"]) for r in mine] == [(2, detect_secrets_hash(key))]
