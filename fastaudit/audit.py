@@ -1,38 +1,36 @@
 """`fastaudit audit`: working tree + history of each repository, the inventory checks, and
 optionally live verification, folded into one report organised by the best practices.
 
-Repositories are scanned in parallel (each history scan is mostly git's own work in a
-child process). A key found both in the working tree and in history is reported once per
-path, with the history's attribution.
+Three steps, each its own module: `plan` turns paths, `--repos-file` lines and clone URLs
+into targets; an executor (`fastaudit.executors`: local threads or a Dask cluster) runs
+`audit_task.audit_repository` on each and hands back results as they finish; `run` merges
+them (recording each in the run journal, so a killed run can `--resume`) and runs the
+inventory checks. `audit_report` adds the trend and the parameters; the command line and
+`fastaudit demo` both call it.
 """
 
 from __future__ import annotations
 
 import platform
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fastaudit.audit_task import RepoResult, TaskOptions
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
-from fastaudit.errors import FastauditError
+from fastaudit.errors import FastauditError, InputError
 from fastaudit.findings import Finding, Pass
+from fastaudit.sources.mirrors import RepoTarget, is_clone_url
 
 if TYPE_CHECKING:
+    from fastaudit.audit_journal import Journal
+    from fastaudit.executors import Executor
     from fastaudit.report import Report
 
-
-@dataclass
-class RepoResult:
-    name: str
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
+__all__ = ["AuditResult", "RepoResult", "audit_report", "plan", "run", "write_reports"]
 
 
 @dataclass
@@ -44,103 +42,103 @@ class AuditResult:
     warnings: list[str]
 
 
-def repo_names(paths: Sequence[Path]) -> list[str]:
-    """Short, unique labels: the directory name, with parents added where names clash."""
-    resolved = [p.resolve() for p in paths]
-    names = [p.name or str(p) for p in resolved]
-    for depth in range(2, 6):
+# --- plan --------------------------------------------------------------------------------
+
+
+def read_repos_file(path: Path) -> list[str]:
+    """Non-empty, non-comment lines; relative paths are relative to the file."""
+    from fastaudit import jsonio
+
+    base = path.resolve().parent
+    entries = []
+    for raw in jsonio.read_text(path, "repos file").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if is_clone_url(line):
+            entries.append(line)
+        else:
+            local = Path(line).expanduser()
+            entries.append(str(local if local.is_absolute() else base / local))
+    return entries
+
+
+def plan(entries: Sequence[str]) -> list[RepoTarget]:
+    """Targets with short, unique names: the directory or repository name, with parents
+    added where names clash. Duplicates (the same path or URL twice) are audited once."""
+    from fastaudit.http import display_url
+
+    unique = list(dict.fromkeys(entries))
+    located: list[tuple[str, bool, tuple[str, ...]]] = []
+    for entry in unique:
+        if is_clone_url(entry):
+            shown = display_url(entry)
+            parts = tuple(p for p in shown.replace(":", "/").removesuffix(".git").split("/") if p)
+            located.append((shown, True, parts))
+        else:
+            resolved = Path(entry).resolve()
+            located.append((str(resolved), False, resolved.parts))
+    names = [parts[-1] if parts else shown for shown, _, parts in located]
+    for depth in range(2, 8):
         clashes = {n for n in names if names.count(n) > 1}
         if not clashes:
             break
         names = [
-            "/".join(p.parts[-depth:]) if n in clashes else n
-            for p, n in zip(resolved, names, strict=True)
+            "/".join(parts[-depth:]) if name in clashes else name
+            for (_, _, parts), name in zip(located, names, strict=True)
         ]
-    return names
-
-
-def merge_locations(worktree: list[Finding], history: list[Finding]) -> list[Finding]:
-    """History findings plus the working-tree findings history does not already explain
-    (uncommitted files, http:// URLs)."""
-    known = {(f.secret_sha256, f.path) for f in history if f.secret_sha256}
-    extra = [
-        f for f in worktree if f.secret_sha256 is None or (f.secret_sha256, f.path) not in known
+    return [
+        RepoTarget(name, shown, is_url, entry if is_url else None)
+        for (shown, is_url, _), name, entry in zip(located, names, unique, strict=True)
     ]
-    return history + extra
 
 
-def scan_repo(
-    path: Path,
-    name: str,
-    cfg: Config,
-    *,
-    all_objects: bool,
-    use_cache: bool,
-    vault: KeyVault | None,
-) -> RepoResult:
-    from fastaudit import history as histories
-    from fastaudit import scan as scanning
-    from fastaudit.sources.files import exclude_matcher, select
-    from fastaudit.sources.gitobjects import inspect
-
-    result = RepoResult(name, str(path))
-    try:
-        repo = inspect(path)
-        worktree: list[Finding] = []
-        if not repo.bare:
-            selection = select([path], exclude=exclude_matcher(cfg.exclude))
-            scanned = scanning.scan_files(selection, cfg.key_spec, vault=vault)
-            worktree = scanned.findings
-            result.warnings.extend(scanned.warnings)
-            result.stats["files_scanned"] = scanned.files_scanned
-        hist = histories.scan_history(
-            path,
-            cfg.key_spec,
-            histories.HistoryOptions(all_objects=all_objects, use_cache=use_cache),
-            vault=vault,
-        )
-        result.warnings.extend(hist.warnings)
-        result.stats.update(hist.stats)
-        result.findings = [
-            f.with_changes(repo=name) for f in merge_locations(worktree, hist.findings)
-        ]
-    except FastauditError as exc:
-        result.error = str(exc)
-    return result
+# --- run ---------------------------------------------------------------------------------
 
 
 def run(
-    paths: Sequence[Path],
+    targets: Sequence[RepoTarget],
     cfg: Config,
     *,
     inventory: Any,
     as_of: datetime,
     departures: Sequence[Any] = (),
-    all_objects: bool = False,
-    use_cache: bool = True,
+    options: TaskOptions | None = None,
+    executor: Executor | None = None,
+    journal: Journal | None = None,
     verify: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
-    on_repo_done: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
 ) -> AuditResult:
+    """Audit every target (skipping those the journal already holds), then the inventory."""
     from fastaudit import checks
+    from fastaudit.executors import LocalExecutor
     from fastaudit.inventory import Inventory
 
+    options = options or TaskOptions(config=cfg)
     vault = KeyVault() if verify is not None else None
-    names = repo_names(paths)
-    done = 0
-
-    def one(path_and_name: tuple[Path, str]) -> RepoResult:
-        nonlocal done
-        path, name = path_and_name
-        result = scan_repo(
-            path, name, cfg, all_objects=all_objects, use_cache=use_cache, vault=vault
+    if executor is None:
+        executor = LocalExecutor(vault=vault)
+    elif verify is not None and not isinstance(executor, LocalExecutor):
+        raise InputError(
+            "--verify runs with --executor local only: keys never leave the machine that found them"
         )
-        done += 1
-        if on_repo_done is not None:
-            on_repo_done(done)
-        return result
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        repos = list(pool.map(one, zip(paths, names, strict=True)))
+    done = journal.completed() if journal is not None and journal.exists() else {}
+    wanted = {t.name for t in targets}
+    results = {name: result for name, result in done.items() if name in wanted}
+    todo = [t for t in targets if t.name not in results]
+    failed = sum(1 for r in results.values() if r.error)
+    if on_progress is not None:
+        on_progress(len(results), failed, 0)
+    for result in executor.run(todo, options):
+        if journal is not None:
+            journal.record(result)
+        results[result.name] = result
+        failed += bool(result.error)
+        if on_progress is not None:
+            on_progress(len(results), failed, executor.running())
+    if journal is not None:
+        journal.close()
+    repos = [results[t.name] for t in targets]
     findings = [f for r in repos for f in r.findings]
     warnings = [f"{r.name}: {w}" for r in repos for w in r.warnings]
     warnings += [f"{r.name}: not scanned: {r.error}" for r in repos if r.error]
@@ -171,18 +169,24 @@ def versions() -> dict[str, str]:
     return {"fastaudit": __version__, "python": platform.python_version(), "git": git}
 
 
-def build_report(
-    paths: Sequence[Path],
+# Fields of a repository's stats that depend on when and where it ran, not on what it
+# holds: left out of reports so that runs on different executors compare equal.
+_TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache")
+
+
+def audit_report(
+    targets: Sequence[RepoTarget],
     cfg: Config,
     *,
     inventory: Any,
     departures: Sequence[Any],
     as_of: datetime,
     previous: Path | None = None,
-    all_objects: bool = False,
-    use_cache: bool = True,
+    options: TaskOptions | None = None,
+    executor: Executor | None = None,
+    journal: Journal | None = None,
     verifier: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
-    on_repo_done: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
 ) -> Report:
     """Run the audit and assemble its report: trend against `previous`, totals, and the
     parameters that make it reproducible."""
@@ -190,16 +194,18 @@ def build_report(
     from fastaudit.checks import parameters as check_parameters
     from fastaudit.report import Report
 
+    options = options or TaskOptions(config=cfg)
     result = run(
-        paths,
+        targets,
         cfg,
         inventory=inventory,
         as_of=as_of,
         departures=departures,
-        all_objects=all_objects,
-        use_cache=use_cache,
+        options=options,
+        executor=executor,
+        journal=journal,
         verify=verifier,
-        on_repo_done=on_repo_done,
+        on_progress=on_progress,
     )
     findings = result.findings
     fixed: list[Finding] = []
@@ -215,14 +221,17 @@ def build_report(
         "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
         "departures": len(departures),
         "repositories_failed": sum(1 for r in result.repos if r.error),
+        "repositories_from_journal": sum(1 for r in result.repos if r.from_journal),
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(
         {
-            "repositories": [str(p) for p in paths],
-            "all_objects": all_objects,
+            "repositories": [t.shown for t in targets],
+            "all_objects": options.all_objects,
             "verify": verifier is not None,
             "previous": str(previous) if previous else None,
+            "executor": executor.name if executor is not None else "local",
+            "run_id": journal.run_id if journal is not None else None,
             "versions": versions(),
         }
     )
@@ -238,12 +247,28 @@ def build_report(
             {
                 "name": r.name,
                 "path": r.path,
-                "status": "failed" if r.error else "scanned",
-                "stats": r.stats,
+                "status": r.status,
+                "failure": r.failure,
+                "stats": {k: v for k, v in r.stats.items() if k not in _TIMING_STATS},
                 "error": r.error,
+                "from_journal": r.from_journal,
             }
             for r in result.repos
         ],
         fixed=fixed,
         trend=counts,
     )
+
+
+def write_reports(report: Report, targets: dict[str, Path | None]) -> None:
+    """Each report file that was asked for (html, json, sarif, junit), atomically."""
+    import functools
+
+    from fastaudit.console import say
+    from fastaudit.output import write_output
+    from fastaudit.report import render
+
+    for name, path in targets.items():
+        if path is not None:
+            write_output(path, functools.partial(render, name, report))
+            say(f"wrote {name} report to {path}")

@@ -7,7 +7,6 @@ so the pre-commit hook starts fast.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -433,32 +432,10 @@ def check(
     return _exit_code(findings, _fail_threshold(fail_on, cfg))
 
 
-def _read_repo_list(repos: tuple[Path, ...], repos_file: Path | None) -> list[Path]:
-    from fastaudit.errors import InputError
-
-    paths = list(repos)
-    if repos_file is not None:
-        try:
-            lines = repos_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InputError(f"cannot read {repos_file}: {exc.strerror or exc}") from None
-        base = repos_file.resolve().parent
-        for line in lines:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                path = Path(line).expanduser()
-                paths.append(path if path.is_absolute() else base / path)
-    return paths or [Path.cwd()]
-
-
 def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
-    from fastaudit.output import write_output
-    from fastaudit.report import render
+    from fastaudit.audit import write_reports
 
-    for name, path in targets.items():
-        if path is not None:
-            write_output(path, functools.partial(render, name, report))
-            say(f"wrote {name} report to {path}")
+    write_reports(report, targets)
 
 
 _REPORT_FILES = (
@@ -481,11 +458,12 @@ def _report_files(func: F) -> F:
 
 
 @cli.command()
-@click.argument("repos", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("repos", nargs=-1)
 @click.option(
     "--repos-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A file listing repository paths, one per line.",
+    help="A file listing repositories, one per line: local paths or clone URLs "
+    "(https://, ssh://, git@host:org/repo.git, file://).",
 )
 @_inventory_options
 @_report_files
@@ -497,6 +475,41 @@ def _report_files(func: F) -> F:
 @click.option("--all-objects", is_flag=True, help="Include objects no ref reaches.")
 @click.option("--no-cache", is_flag=True, help="Ignore the history and verification caches.")
 @_verify_options
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where repositories are audited: threads here, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler (tcp://HOST:8786) for --executor dask [default: a local cluster].",
+)
+@click.option(
+    "--mirror-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where clone URLs are kept as bare mirrors [default: the user cache dir].",
+)
+@click.option(
+    "--repo-timeout",
+    type=click.FloatRange(min=1),
+    help="Give up on a repository after this many seconds (it is reported as failed).",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1, max=20),
+    default=3,
+    show_default=True,
+    help="Dask: workers a repository may take down before it is marked failed.",
+)
+@click.option(
+    "--resume",
+    "resume_id",
+    metavar="RUN_ID",
+    help="Continue an interrupted run: repositories already done are not audited again.",
+)
 @click.option(
     "--format",
     "output_format",
@@ -513,7 +526,7 @@ def _report_files(func: F) -> F:
     help="Settings file.",
 )
 def audit(
-    repos: tuple[Path, ...],
+    repos: tuple[str, ...],
     repos_file: Path | None,
     inventory: Path | None,
     inventory_url: str | None,
@@ -528,25 +541,82 @@ def audit(
     no_cache: bool,
     verify: bool,
     verify_limit: int | None,
+    executor: str,
+    scheduler: str | None,
+    mirror_dir: Path | None,
+    repo_timeout: float | None,
+    max_attempts: int,
+    resume_id: str | None,
     output_format: str,
     fail_on: str | None,
     config_path: Path | None,
 ) -> int:
-    """Scan + history of each repository + inventory checks (+ --verify), one report."""
-    paths = _read_repo_list(repos, repos_file)
-    cfg = _load_config(config_path, paths[0])
-    report = build_audit_report(
-        paths,
-        cfg,
-        inventory=_load_inventory(inventory, inventory_url, cfg),
-        departures_path=departures,
-        as_of=_as_of(as_of),
-        previous=previous,
-        all_objects=all_objects,
-        use_cache=not no_cache,
-        verify_limit=verify_limit if verify else None,
-        verify=verify,
+    """Scan + history of each repository + inventory checks (+ --verify), one report.
+
+    Repositories are local paths or clone URLs (kept as bare mirrors, fetched on later
+    runs). Every finished repository is journaled: a killed run continues with --resume.
+    """
+    from fastaudit import audit as audits
+    from fastaudit.audit_journal import Journal, new_run_id
+    from fastaudit.audit_task import TaskOptions
+    from fastaudit.executors import DaskExecutor, LocalExecutor
+    from fastaudit.inventory import load_departures
+    from fastaudit.progress import Progress
+    from fastaudit.sources.mirrors import is_clone_url
+
+    entries = list(repos)
+    if repos_file is not None:
+        entries += audits.read_repos_file(repos_file)
+    entries = entries or [str(Path.cwd())]
+    targets = audits.plan(entries)
+    local = next((Path(e) for e in entries if not is_clone_url(e)), Path.cwd())
+    cfg = _load_config(config_path, local if local.is_dir() else Path.cwd())
+    if scheduler and executor != "dask":
+        raise click.UsageError("--scheduler goes with --executor dask")
+    runner = (
+        DaskExecutor(scheduler=scheduler, max_attempts=max_attempts)
+        if executor == "dask"
+        else LocalExecutor()
     )
+    journal = Journal(resume_id or new_run_id())
+    if resume_id is not None and not journal.exists():
+        raise click.UsageError(f"no interrupted run {resume_id!r} to resume")
+    say(f"audit run {journal.run_id} ({len(targets)} repositories, executor {executor})")
+    verifier = None
+    if verify:
+
+        def verifier(found: list[Finding], vault: Any) -> list[Finding]:
+            return _verified(found, vault, cfg, verify_limit, not no_cache)
+
+    bar = Progress("audit", len(targets), unit="repositories")
+    bar.update(0, force=True)
+
+    def progress(done: int, failed: int, running: int) -> None:
+        bar.detail = f"{failed} failed, {running} running"
+        bar.update(done, force=True)
+
+    try:
+        report = audits.audit_report(
+            targets,
+            cfg,
+            inventory=_load_inventory(inventory, inventory_url, cfg),
+            departures=load_departures(departures) if departures else [],
+            as_of=_as_of(as_of),
+            previous=previous,
+            options=TaskOptions(
+                config=cfg,
+                all_objects=all_objects,
+                use_cache=not no_cache,
+                mirror_dir=mirror_dir,
+                repo_timeout=repo_timeout,
+            ),
+            executor=runner,
+            journal=journal,
+            verifier=verifier,
+            on_progress=progress,
+        )
+    finally:
+        bar.close()
     _write_reports(
         report, {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
     )
@@ -554,49 +624,6 @@ def audit(
     return _exit_code(
         report.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report)
     )
-
-
-def build_audit_report(
-    paths: list[Path],
-    cfg: Config,
-    *,
-    inventory: Any,
-    departures_path: Path | None,
-    as_of: Any,
-    previous: Path | None = None,
-    all_objects: bool = False,
-    use_cache: bool = True,
-    verify: bool = False,
-    verify_limit: int | None = None,
-) -> Report:
-    """The audit with this command line's progress bar and verification announcement."""
-    from fastaudit import audit as audits
-    from fastaudit.inventory import load_departures
-    from fastaudit.progress import Progress
-
-    verifier = None
-    if verify:
-
-        def verifier(found: list[Finding], vault: Any) -> list[Finding]:
-            return _verified(found, vault, cfg, verify_limit, use_cache)
-
-    bar = Progress("audit", len(paths), unit="repositories")
-    bar.update(0, force=True)
-    try:
-        return audits.build_report(
-            paths,
-            cfg,
-            inventory=inventory,
-            departures=load_departures(departures_path) if departures_path else [],
-            as_of=as_of,
-            previous=previous,
-            all_objects=all_objects,
-            use_cache=use_cache,
-            verifier=verifier,
-            on_repo_done=lambda n: bar.update(n, force=True),
-        )
-    finally:
-        bar.close()
 
 
 @cli.command("report")

@@ -121,7 +121,8 @@ def write_inventory(repo: DemoRepo, target: Path) -> Path:
 def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     """Build the example, audit it with the example inventory, write HTML and JSON."""
     from fastaudit import config
-    from fastaudit.cli import _write_reports, build_audit_report
+    from fastaudit.audit import audit_report, plan, write_reports
+    from fastaudit.audit_task import TaskOptions
     from fastaudit.inventory import load, parse_when
     from fastaudit.output import write_output
     from fastaudit.report import render
@@ -140,16 +141,19 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
             resources.files("fastaudit.examples").joinpath("departures.csv").read_text("utf-8"),
             "utf-8",
         )
-        report = build_audit_report(
-            [repo.path],
-            config.Config(),
+        from fastaudit.inventory import load_departures
+
+        settings = config.Config()
+        report = audit_report(
+            plan([str(repo.path)]),
+            settings,
             inventory=load(inventory_path),
-            departures_path=departures,
+            departures=load_departures(departures),
             as_of=parse_when(DEMO_AS_OF, "demo"),
-            use_cache=False,
+            options=TaskOptions(config=settings, use_cache=False),
         )
         write_output(None, lambda stream: render(output_format, report, stream))
-        _write_reports(
+        write_reports(
             report,
             {"html": out_dir / "report.html", "json": out_dir / "report.json"},
         )

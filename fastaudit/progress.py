@@ -49,6 +49,7 @@ class Progress:
         self.started = time.monotonic()
         self._last_draw = 0.0
         self._drawn = False
+        self.detail = ""  # e.g. "2 failed, 3 running", shown after the counts
 
     def update(self, done: int, nbytes: int = 0, *, force: bool = False) -> None:
         if not self.enabled:
@@ -71,7 +72,10 @@ class Progress:
             parts.append(f"{done}/{self.total} {self.unit}")
         else:
             parts.append(f"{done} {self.unit}")
-        parts.append(f"{_human_bytes(nbytes)} ({_human_bytes(rate)}/s)")
+        if self.detail:
+            parts.append(f"({self.detail})")
+        if nbytes or self.unit != "repositories":
+            parts.append(f"{_human_bytes(nbytes)} ({_human_bytes(rate)}/s)")
         if self.total and done and done < self.total:
             eta = elapsed * (self.total - done) / done
             parts.append(f"ETA {_clock(eta)}")

@@ -13,8 +13,10 @@ Errors become `InputError` with git's own first line, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -83,6 +85,64 @@ def git_command(args: list[str], *, network: bool = False) -> list[str]:
     return command + list(args)
 
 
+class Deadline:
+    """A time limit on all the git work of one thread (one repository's audit). When it
+    passes, every git process the thread has running is killed and any further git call
+    fails, so the scan ends with a one-line error instead of hanging a worker."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> Deadline:
+        _SCOPE.deadline = self
+        if self.seconds:
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        _SCOPE.deadline = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for proc in list(self._procs):
+                with contextlib.suppress(OSError):
+                    proc.kill()
+
+    def check(self) -> None:
+        if self.expired:
+            raise InputError(f"timed out after {self.seconds:g} s (--repo-timeout)")
+
+    def track(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            if self.expired:
+                with contextlib.suppress(OSError):
+                    proc.kill()
+            self._procs.add(proc)
+
+    def untrack(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+
+_SCOPE = threading.local()
+
+
+def _deadline() -> Deadline | None:
+    deadline: Deadline | None = getattr(_SCOPE, "deadline", None)
+    if deadline is not None:
+        deadline.check()
+    return deadline
+
+
 def run_git(
     args: list[str],
     cwd: Path | str,
@@ -93,15 +153,26 @@ def run_git(
 ) -> bytes:
     """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure. With
     `warnings`, what git printed on stderr while succeeding is appended to it."""
+    deadline = _deadline()
     try:
-        proc = subprocess.run(
+        child = subprocess.Popen(
             git_command(args, network=network),
             cwd=cwd,
             env=git_env(network=network),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
+        if deadline is not None:
+            deadline.track(child)
+        try:
+            stdout, stderr = child.communicate()
+        finally:
+            if deadline is not None:
+                deadline.untrack(child)
+        proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+        if deadline is not None:
+            deadline.check()
     except FileNotFoundError:
         if not Path(cwd).is_dir():
             raise InputError(f"{cwd} is not a directory") from None
@@ -126,9 +197,11 @@ def popen_git(
     stderr: int | IO[bytes] = subprocess.DEVNULL,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """A streaming git process (stdout piped) with the same overrides as `run_git`."""
+    """A streaming git process (stdout piped) with the same overrides as `run_git`. Under
+    a `Deadline`, it is killed when the deadline passes (the reader then sees its end)."""
+    deadline = _deadline()
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             git_command(args),
             cwd=cwd,
             env={**git_env(), **(extra_env or {})},
@@ -138,6 +211,9 @@ def popen_git(
         )
     except FileNotFoundError:
         raise InputError("git is not installed or not on PATH") from None
+    if deadline is not None:
+        deadline.track(proc)
+    return proc
 
 
 def git_available() -> bool:

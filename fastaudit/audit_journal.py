@@ -1,0 +1,72 @@
+"""The run journal: each repository's result appended as it arrives, so an audit whose
+client was killed continues with `--resume RUN_ID` and audits only what was not done.
+
+One JSON line per repository (findings by fingerprint and redacted form only, as in every
+report), in the user's state directory. A line cut short by the kill is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from fastaudit.audit_task import RepoResult
+from fastaudit.errors import InputError
+
+
+def journal_dir() -> Path:
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("fastaudit")) / "runs"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Journal:
+    """Append-only record of one run's finished repositories."""
+
+    def __init__(self, run_id: str, directory: Path | None = None) -> None:
+        if not run_id or "/" in run_id or run_id.startswith("."):
+            raise InputError(f"{run_id!r} is not a run id")
+        self.run_id = run_id
+        self.path = (directory or journal_dir()) / f"{run_id}.jsonl"
+        self._stream: IO[str] | None = None
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def completed(self) -> dict[str, RepoResult]:
+        """Results already recorded, by repository name."""
+        if not self.exists():
+            raise InputError(f"no journal for run {self.run_id} (looked in {self.path.parent})")
+        done: dict[str, RepoResult] = {}
+        with self.path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record: dict[str, Any] = json.loads(line)
+                    if record.get("kind") == "repo":
+                        result = RepoResult.from_dict(record["result"])
+                        done[result.name] = result
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short when the client was killed
+        return done
+
+    def record(self, result: RepoResult) -> None:
+        if self._stream is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._stream = self.path.open("a", encoding="utf-8")
+        line = json.dumps({"kind": "repo", "result": result.to_dict()}, ensure_ascii=True)
+        self._stream.write(line + "\n")
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None

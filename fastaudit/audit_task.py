@@ -1,0 +1,155 @@
+"""One repository's audit: the unit of work an executor runs, on this machine or on a Dask
+worker. It takes a target and options (both picklable) and returns a compact result
+(findings, stats, status), never raising for a repository that cannot be audited."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastaudit.config import Config
+from fastaudit.detect import KeyVault
+from fastaudit.errors import FastauditError
+from fastaudit.findings import Finding
+from fastaudit.sources.mirrors import MirrorError, RepoTarget
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    """What every repository's audit shares."""
+
+    config: Config
+    all_objects: bool = False
+    use_cache: bool = True
+    mirror_dir: Path | None = None  # None: the user cache dir of the machine running it
+    repo_timeout: float | None = None
+
+
+@dataclass
+class RepoResult:
+    """What comes back from one repository: small enough to ship from a worker."""
+
+    name: str
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    failure: str | None = None  # authentication, not found, network, timeout, corrupt, …
+    worker: str | None = None  # which machine/process ran it (for affinity, not reports)
+    from_journal: bool = False
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error else "scanned"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "findings": [f.to_dict() for f in self.findings],
+            "stats": self.stats,
+            "warnings": self.warnings,
+            "error": self.error,
+            "failure": self.failure,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RepoResult:
+        return cls(
+            name=str(data["name"]),
+            path=str(data["path"]),
+            findings=[Finding.from_dict(f) for f in data.get("findings") or []],
+            stats=dict(data.get("stats") or {}),
+            warnings=[str(w) for w in data.get("warnings") or []],
+            error=data.get("error"),
+            failure=data.get("failure"),
+            from_journal=True,
+        )
+
+
+def default_mirror_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("fastaudit")) / "mirrors"
+
+
+def merge_locations(worktree: list[Finding], history: list[Finding]) -> list[Finding]:
+    """History findings plus the working-tree findings history does not already explain
+    (uncommitted files, http:// URLs)."""
+    known = {(f.secret_sha256, f.path) for f in history if f.secret_sha256}
+    extra = [
+        f for f in worktree if f.secret_sha256 is None or (f.secret_sha256, f.path) not in known
+    ]
+    return history + extra
+
+
+def audit_repository(
+    target: RepoTarget, options: TaskOptions, vault: KeyVault | None = None
+) -> RepoResult:
+    """Mirror (for a URL), then the working tree and every blob of history, within the
+    repository's time limit. Failures are the result's status, not exceptions."""
+    from fastaudit.sources.gitproc import Deadline
+
+    started = time.monotonic()
+    result = RepoResult(target.name, target.shown, worker=_worker_name())
+    try:
+        with Deadline(options.repo_timeout):
+            path = _local_path(target, options)
+            _scan(path, target.name, options, vault, result)
+    except MirrorError as exc:
+        result.error, result.failure = str(exc), exc.kind
+    except FastauditError as exc:
+        result.error = str(exc)
+        result.failure = "timeout" if "timed out" in str(exc) else "failed"
+    except (OSError, ValueError, RecursionError) as exc:  # never let one repo stop a run
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.failure = "failed"
+    result.stats["seconds_total"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def _local_path(target: RepoTarget, options: TaskOptions) -> Path:
+    if not target.is_url:
+        return Path(target.location)
+    from fastaudit.sources.mirrors import ensure_mirror
+
+    mirror_dir = options.mirror_dir or default_mirror_dir()
+    return ensure_mirror(target.url or target.location, mirror_dir, timeout=options.repo_timeout)
+
+
+def _scan(
+    path: Path, name: str, options: TaskOptions, vault: KeyVault | None, result: RepoResult
+) -> None:
+    from fastaudit import history as histories
+    from fastaudit import scan as scanning
+    from fastaudit.sources.files import exclude_matcher, select
+    from fastaudit.sources.gitobjects import inspect
+
+    cfg = options.config
+    repo = inspect(path)
+    worktree: list[Finding] = []
+    if not repo.bare:
+        selection = select([path], exclude=exclude_matcher(cfg.exclude))
+        scanned = scanning.scan_files(selection, cfg.key_spec, vault=vault, workers=1)
+        worktree = scanned.findings
+        result.warnings.extend(scanned.warnings)
+        result.stats["files_scanned"] = scanned.files_scanned
+    hist = histories.scan_history(
+        path,
+        cfg.key_spec,
+        histories.HistoryOptions(all_objects=options.all_objects, use_cache=options.use_cache),
+        vault=vault,
+    )
+    result.warnings.extend(hist.warnings)
+    result.stats.update(hist.stats)
+    result.findings = [f.with_changes(repo=name) for f in merge_locations(worktree, hist.findings)]
+
+
+def _worker_name() -> str:
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"

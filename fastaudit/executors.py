@@ -1,0 +1,163 @@
+"""Where repositories are audited: threads on this machine, or a Dask cluster.
+
+An executor takes the targets and yields one `RepoResult` per target as each finishes,
+in any order; the caller merges and writes as results arrive, so the client holds
+results, never the work. Both run the same task, `audit_task.audit_repository`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository
+from fastaudit.detect import KeyVault
+from fastaudit.errors import FastauditError
+from fastaudit.sources.mirrors import RepoTarget
+
+
+class Executor(Protocol):
+    name: str
+
+    def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+        """One result per target, as each finishes."""
+        ...
+
+    def running(self) -> int:
+        """How many repositories are being audited right now (for the progress bar)."""
+        ...
+
+
+@dataclass
+class LocalExecutor:
+    """Threads on this machine (each history scan is mostly git's own work in a child
+    process, so two threads keep two cores busy). The only executor that can verify:
+    keys never leave the process that found them."""
+
+    workers: int = 2
+    vault: KeyVault | None = None
+    name: str = "local"
+    _running: int = 0
+
+    def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+        def one(target: RepoTarget) -> RepoResult:
+            self._running += 1
+            try:
+                return audit_repository(target, options, self.vault)
+            finally:
+                self._running -= 1
+
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            futures = [pool.submit(one, target) for target in targets]
+            for future in as_completed(futures):
+                yield future.result()
+
+    def running(self) -> int:
+        return self._running
+
+
+def preferred_worker(target: RepoTarget, workers: Sequence[str]) -> str | None:
+    """The worker a repository goes to when it can: a stable hash of the repository over
+    the sorted worker list, so a re-run finds its mirror and caches where it left them."""
+    if not workers:
+        return None
+    digest = hashlib.sha256(target.shown.encode("utf-8")).digest()
+    return sorted(workers)[int.from_bytes(digest[:8], "big") % len(workers)]
+
+
+@dataclass
+class DaskExecutor:
+    """One Dask task per repository on an existing cluster (`scheduler`), or on a local
+    cluster started for the run. A worker that dies mid-repository has the repository
+    retried on another (the scheduler's `allowed-failures`, `max_attempts` here for a
+    local cluster); a repository that keeps killing workers ends `failed`."""
+
+    scheduler: str | None = None
+    max_attempts: int = 3
+    local_workers: int = 2
+    name: str = "dask"
+    _client: Any = None
+    _cluster: Any = None
+    _futures: Any = None
+
+    def _connect(self) -> Any:
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise FastauditError(
+                "--executor dask needs dask.distributed: pip install 'fastaudit[dask]'"
+            ) from None
+        dask.config.set({"distributed.scheduler.allowed-failures": max(0, self.max_attempts - 1)})
+        try:
+            if self.scheduler:
+                return Client(self.scheduler, timeout="20s")
+            self._cluster = LocalCluster(
+                n_workers=self.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            return Client(self._cluster)
+        except OSError as exc:
+            raise FastauditError(
+                f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
+            ) from None
+
+    def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+        from distributed import as_completed as dask_completed
+
+        self._client = self._connect()
+        try:
+            workers = list(self._client.scheduler_info().get("workers", {}))
+            futures = {}
+            for index, target in enumerate(targets):
+                preferred = preferred_worker(target, workers)
+                future = self._client.submit(
+                    audit_repository,
+                    target,
+                    options,
+                    key=f"fastaudit-{index}-{hashlib.sha256(target.shown.encode()).hexdigest()[:12]}",
+                    pure=False,
+                    workers=[preferred] if preferred else None,
+                    allow_other_workers=True,
+                )
+                futures[future] = target
+            self._futures = futures
+            for future in dask_completed(list(futures)):
+                target = futures.pop(future)
+                yield self._result(future, target)
+        finally:
+            self._close()
+
+    def _result(self, future: Any, target: RepoTarget) -> RepoResult:
+        try:
+            result: RepoResult = future.result()
+            return result
+        except Exception as exc:  # KilledWorker, a task error: the repository failed
+            kind = type(exc).__name__
+            reason = (
+                f"killed {self.max_attempts} worker(s) in a row; not retried again"
+                if kind == "KilledWorker"
+                else f"{kind}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            )
+            return RepoResult(target.name, target.shown, error=reason, failure="worker died")
+        finally:
+            future.release()
+
+    def running(self) -> int:
+        if not self._futures:
+            return 0
+        return sum(1 for f in self._futures if f.status == "pending")
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None

@@ -1,0 +1,150 @@
+"""Repositories from anywhere: a local path, or a clone URL kept as a bare mirror.
+
+One bare mirror per URL under the mirror directory: cloned the first time, fetched (all
+branches and tags, pruned) on later runs, so an organisation's nightly audit moves only
+what changed. Credentials come from git itself (credential helpers, the SSH agent); a
+`user:password@` in a URL is used for the transfer only: it is stripped from the URL the
+mirror stores, and never shown.
+
+A clone or fetch that fails is a `MirrorError` with one line and a kind (authentication,
+not found, network, timeout, corrupt): the repository is reported as failed, the audit
+goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastaudit.errors import InputError
+from fastaudit.http import display_url
+from fastaudit.sources.gitproc import git_command, git_env
+
+# scp-like syntax: git@host:org/repo.git (no scheme, a colon before the first slash)
+_SCP_LIKE = re.compile(r"^(?:[^@/\s]+@)?[A-Za-z0-9.\-]+:(?!//)[^\s]+$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+class MirrorError(InputError):
+    """A repository that could not be cloned or fetched."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class RepoTarget:
+    """One repository to audit: where it is (a path or a URL) and what to call it."""
+
+    name: str
+    location: str  # a local path, or a URL (shown without credentials)
+    is_url: bool
+    url: str | None = None  # the URL as given, credentials included: used, never shown
+
+    @property
+    def shown(self) -> str:
+        return display_url(self.location) if self.is_url else self.location
+
+
+def is_clone_url(text: str) -> bool:
+    if _URL.match(text):
+        return True
+    return bool(_SCP_LIKE.match(text)) and not os.path.exists(text)
+
+
+def mirror_path(mirror_dir: Path, url: str) -> Path:
+    """A stable folder per URL (credentials do not change which mirror it is)."""
+    clean = display_url(url)
+    digest = hashlib.sha256(clean.encode("utf-8")).hexdigest()[:12]
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", clean.rstrip("/").split("/")[-1].split(":")[-1])
+    tail = tail.removesuffix(".git")[:60] or "repo"
+    return mirror_dir / f"{tail}-{digest}.git"
+
+
+def ensure_mirror(url: str, mirror_dir: Path, *, timeout: float | None = None) -> Path:
+    """The up-to-date bare mirror of `url`: cloned once, fetched after. Raises
+    MirrorError with a one-line reason."""
+    target = mirror_path(mirror_dir, url)
+    refspec = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+    if (target / "HEAD").is_file():
+        _git(
+            ["fetch", "--quiet", "--prune", "--no-write-fetch-head", url, *refspec], target, timeout
+        )
+        return target
+    mirror_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        _git(["clone", "--quiet", "--mirror", url, str(partial)], mirror_dir, timeout)
+        # The stored URL carries no password: later fetches pass the URL again.
+        _git(["remote", "set-url", "origin", display_url(url)], partial, timeout)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def _git(args: list[str], cwd: Path, timeout: float | None) -> None:
+    try:
+        proc = subprocess.run(
+            git_command(args, network=True),
+            cwd=cwd,
+            env=git_env(network=True),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MirrorError("timeout", f"git {args[0]} took longer than {timeout:g} s") from None
+    except FileNotFoundError:
+        raise MirrorError("network", "git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        text = proc.stderr.decode("utf-8", "replace")
+        raise MirrorError(classify(text), f"git {args[0]} failed: {_first_line(text)}")
+
+
+def _first_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:", "remote:"))]
+    chosen = (fatal or lines or ["no message"])[0]
+    return re.sub(r"[a-z][a-z0-9+.\-]*://[^\s'\"]*", lambda m: display_url(m.group(0)), chosen)
+
+
+_KINDS = (
+    (
+        "authentication",
+        ("authentication failed", "could not read username", "could not read password",
+         "permission denied", "access denied", "403", "401", "terminal prompts disabled"),
+    ),
+    (
+        "not found",
+        ("not found", "does not appear to be a git repository", "does not exist", "404",
+         "no such repository"),
+    ),
+    (
+        "network",
+        ("could not resolve", "connection refused", "unable to connect", "timed out",
+         "network is unreachable", "connection reset", "failed to connect", "unable to access"),
+    ),
+    (
+        "corrupt",
+        ("corrupt", "bad object", "index-pack failed", "did not send all necessary objects",
+         "invalid index-pack", "packfile"),
+    ),
+)  # fmt: skip
+
+
+def classify(stderr: str) -> str:
+    """authentication, not found, network, corrupt, or failed (anything else)."""
+    text = stderr.lower()
+    for kind, markers in _KINDS:
+        if any(marker in text for marker in markers):
+            return kind
+    return "failed"
