@@ -59,6 +59,13 @@ class LocalExecutor:
         return self._running
 
 
+def _set_allowed_failures(count: int, dask_scheduler: Any = None) -> None:
+    """Runs in the scheduler: how many worker deaths a task may be part of before it is
+    given up as a `KilledWorker`."""
+    if dask_scheduler is not None:
+        dask_scheduler.allowed_failures = count
+
+
 def preferred_worker(target: RepoTarget, workers: Sequence[str]) -> str | None:
     """The worker a repository goes to when it can: a stable hash of the repository over
     the sorted worker list, so a re-run finds its mirror and caches where it left them."""
@@ -112,6 +119,9 @@ class DaskExecutor:
         from distributed import as_completed as dask_completed
 
         self._client = self._connect()
+        if self.scheduler:
+            # The limit lives in the scheduler; an existing cluster gets this run's value.
+            self._client.run_on_scheduler(_set_allowed_failures, max(0, self.max_attempts - 1))
         try:
             workers = list(self._client.scheduler_info().get("workers", {}))
             futures = {}

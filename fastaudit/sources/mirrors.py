@@ -117,21 +117,24 @@ def _first_line(stderr: str) -> str:
     return re.sub(r"[a-z][a-z0-9+.\-]*://[^\s'\"]*", lambda m: display_url(m.group(0)), chosen)
 
 
+# Checked in this order: git daemon answers "access denied or repository not exported"
+# for a repository it does not have, which is a "not found".
 _KINDS = (
+    (
+        "not found",
+        ("not found", "not exported", "does not appear to be a git repository",
+         "does not exist", "404", "no such repository"),
+    ),
     (
         "authentication",
         ("authentication failed", "could not read username", "could not read password",
          "permission denied", "access denied", "403", "401", "terminal prompts disabled"),
     ),
     (
-        "not found",
-        ("not found", "does not appear to be a git repository", "does not exist", "404",
-         "no such repository"),
-    ),
-    (
         "network",
-        ("could not resolve", "connection refused", "unable to connect", "timed out",
-         "network is unreachable", "connection reset", "failed to connect", "unable to access"),
+        ("could not resolve", "unable to look up", "name or service not known",
+         "connection refused", "unable to connect", "timed out", "network is unreachable",
+         "connection reset", "failed to connect", "unable to access"),
     ),
     (
         "corrupt",
