@@ -145,7 +145,7 @@ def main() -> int:
             if workers == 2:
                 again = run_timed("again", cmd, runs=1)
                 rows.append(("re-run, warm caches, 2 workers", again.median, again.peak_rss_mb))
-                small = [*cmd[:4], str(quarter), *cmd[5:]]
+                small = [*cmd[:5], str(quarter), *cmd[6:]]
                 part = run_timed("quarter", small, runs=1)
                 rows.append((f"re-run of {args.repos // 4} repositories, 2 workers",
                              part.median, part.peak_rss_mb))  # fmt: skip

@@ -129,7 +129,7 @@ def run(
     failed = sum(1 for r in results.values() if r.error)
     if on_progress is not None:
         on_progress(len(results), failed, 0)
-    for result in executor.run(todo, options):
+    for result in executor.run(todo, options) if todo else ():
         if journal is not None:
             journal.record(result)
         results[result.name] = result

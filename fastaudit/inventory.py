@@ -260,14 +260,9 @@ def from_csv_text(text: str, source: str) -> Inventory:
 
 def load(path: Path) -> Inventory:
     """Read an inventory file; the format follows the suffix (.csv, else JSON)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"inventory {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InputError(f"inventory {path} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read inventory {path}: {exc.strerror or exc}") from None
+    from fastaudit import jsonio
+
+    text = jsonio.read_text(path, "inventory", encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
         return from_csv_text(text, str(path))
     return from_json_text(text, str(path))
