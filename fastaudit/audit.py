@@ -171,7 +171,7 @@ def versions() -> dict[str, str]:
 
 # Fields of a repository's stats that depend on when and where it ran, not on what it
 # holds: left out of reports so that runs on different executors compare equal.
-_TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache")
+_TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache", "from_result_cache")
 
 
 def audit_report(
@@ -222,6 +222,9 @@ def audit_report(
         "departures": len(departures),
         "repositories_failed": sum(1 for r in result.repos if r.error),
         "repositories_from_journal": sum(1 for r in result.repos if r.from_journal),
+        "repositories_unchanged": sum(
+            1 for r in result.repos if r.stats.get("from_result_cache")
+        ),
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(

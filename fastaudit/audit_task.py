@@ -124,16 +124,35 @@ def _local_path(target: RepoTarget, options: TaskOptions) -> Path:
 def _scan(
     path: Path, name: str, options: TaskOptions, vault: KeyVault | None, result: RepoResult
 ) -> None:
+    from fastaudit import __version__, audit_cache
     from fastaudit import history as histories
     from fastaudit import scan as scanning
     from fastaudit.sources.files import exclude_matcher, select
     from fastaudit.sources.gitobjects import inspect
 
     cfg = options.config
+    key = audit_cache.settings_key(
+        __version__, cfg.key_spec.cache_id, cfg, options.all_objects, name
+    )
+    # With --verify the keys themselves are needed, and a stored result has none.
+    reuse = options.use_cache and vault is None
+    if reuse:
+        cached = audit_cache.load(path, key)
+        if cached is not None:  # nothing it depends on has changed: no git at all
+            result.findings, result.warnings = cached.findings, cached.warnings
+            result.stats = {**cached.stats, "from_result_cache": True}
+            return
     repo = inspect(path)
     worktree: list[Finding] = []
+    watched = audit_cache.git_paths(repo.git_dir, repo.common_dir, options.all_objects)
+    selection = None
     if not repo.bare:
         selection = select([path], exclude=exclude_matcher(cfg.exclude))
+        watched += audit_cache.worktree_paths(
+            selection.root, (e.abs_path for e in selection.entries)
+        )
+    state = audit_cache.snapshot(watched)  # before reading: a change meanwhile is a miss
+    if selection is not None:
         scanned = scanning.scan_files(selection, cfg.key_spec, vault=vault, workers=1)
         worktree = scanned.findings
         result.warnings.extend(scanned.warnings)
@@ -147,6 +166,8 @@ def _scan(
     result.warnings.extend(hist.warnings)
     result.stats.update(hist.stats)
     result.findings = [f.with_changes(repo=name) for f in merge_locations(worktree, hist.findings)]
+    if options.use_cache and not hist.stats.get("incomplete"):
+        audit_cache.save(path, key, watched, state, result)
 
 
 def _worker_name() -> str:

@@ -368,3 +368,42 @@ def test_verify_refuses_a_cluster(tmp_path: Path) -> None:
     done = _audit(str(tmp_path / "solo"), "--executor", "dask", "--verify")
     assert done.returncode == 2
     assert "keys never leave the machine" in done.stderr
+
+
+# --- re-runs ----------------------------------------------------------------------------------
+
+
+def test_unchanged_repositories_are_not_audited_again_and_any_change_is_seen(
+    tmp_path: Path,
+) -> None:
+    keys = {name: _make_repo(tmp_path / "repos" / name)[0] for name in ("a", "b", "c", "d")}
+    repos = tmp_path / "repos.txt"
+    repos.write_text("repos/a\nrepos/b\nrepos/c\nrepos/d\n")
+    out = tmp_path / "r.json"
+
+    def audit(*extra: str) -> dict[str, Any]:
+        done = _audit("--repos-file", str(repos), "--json", str(out), *extra)
+        assert done.returncode == 1, done.stderr
+        return json.loads(out.read_text())
+
+    first = audit()
+    assert first["stats"]["repositories_unchanged"] == 0
+    again = audit()
+    assert again["stats"]["repositories_unchanged"] == 4
+    assert again["findings"] == first["findings"]
+
+    edited, untracked, committed = generate_key(), generate_key(), generate_key()
+    Repo(tmp_path / "repos" / "a").write("config/k0.env", f"KEY={edited}\n")  # edited file
+    Repo(tmp_path / "repos" / "b").write("new/deeper/x.env", f"K={untracked}\n")  # new file
+    repo_c = Repo(tmp_path / "repos" / "c")
+    repo_c.write("later.env", f"K={committed}\n")
+    repo_c.commit("later")  # a new commit
+    changed = audit()
+    assert changed["stats"]["repositories_unchanged"] == 1  # only d
+    found = {f["redacted"] for f in changed["findings"]}
+    assert {redact(edited), redact(untracked), redact(committed), redact(keys["d"])} <= found
+
+    settings = tmp_path / "other.toml"
+    settings.write_text("[tool.fastaudit]\nmax_age_days = 30\n")
+    assert audit("--config", str(settings))["stats"]["repositories_unchanged"] == 0
+    assert audit("--no-cache")["stats"]["repositories_unchanged"] == 0
