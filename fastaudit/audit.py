@@ -222,9 +222,7 @@ def audit_report(
         "departures": len(departures),
         "repositories_failed": sum(1 for r in result.repos if r.error),
         "repositories_from_journal": sum(1 for r in result.repos if r.from_journal),
-        "repositories_unchanged": sum(
-            1 for r in result.repos if r.stats.get("from_result_cache")
-        ),
+        "repositories_unchanged": sum(1 for r in result.repos if r.stats.get("from_result_cache")),
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(

@@ -66,6 +66,11 @@ def _set_allowed_failures(count: int, dask_scheduler: Any = None) -> None:
         dask_scheduler.allowed_failures = count
 
 
+def _task_key(index: int, target: RepoTarget) -> str:
+    """Unique per run and readable in the dashboard: position and a hash of the target."""
+    return f"fastaudit-{index}-{hashlib.sha256(target.shown.encode()).hexdigest()[:12]}"
+
+
 def preferred_worker(target: RepoTarget, workers: Sequence[str]) -> str | None:
     """The worker a repository goes to when it can: a stable hash of the repository over
     the sorted worker list, so a re-run finds its mirror and caches where it left them."""
@@ -124,40 +129,47 @@ class DaskExecutor:
             self._client.run_on_scheduler(_set_allowed_failures, max(0, self.max_attempts - 1))
         try:
             workers = list(self._client.scheduler_info().get("workers", {}))
-            futures = {}
+            # One batch per preferred worker (one round trip each, not one per task);
+            # options travel once, scattered to every worker.
+            by_worker: dict[str | None, list[tuple[int, RepoTarget]]] = {}
             for index, target in enumerate(targets):
-                preferred = preferred_worker(target, workers)
-                future = self._client.submit(
+                by_worker.setdefault(preferred_worker(target, workers), []).append((index, target))
+            shared = self._client.scatter(options, broadcast=True)
+            futures: dict[Any, RepoTarget] = {}
+            for preferred, batch in by_worker.items():
+                batch_futures = self._client.map(
                     audit_repository,
-                    target,
-                    options,
-                    key=f"fastaudit-{index}-{hashlib.sha256(target.shown.encode()).hexdigest()[:12]}",
+                    [target for _, target in batch],
+                    [shared] * len(batch),
+                    key=[_task_key(index, target) for index, target in batch],
                     pure=False,
                     workers=[preferred] if preferred else None,
                     allow_other_workers=True,
                 )
-                futures[future] = target
+                futures.update(zip(batch_futures, (t for _, t in batch), strict=True))
             self._futures = futures
-            for future in dask_completed(list(futures)):
+            # Results come back with their completion (batched by the client), rather
+            # than one round trip per `future.result()`.
+            for future, outcome in dask_completed(
+                list(futures), with_results=True, raise_errors=False
+            ):
                 target = futures.pop(future)
-                yield self._result(future, target)
+                future.release()
+                yield self._result(outcome, target)
         finally:
             self._close()
 
-    def _result(self, future: Any, target: RepoTarget) -> RepoResult:
-        try:
-            result: RepoResult = future.result()
-            return result
-        except Exception as exc:  # KilledWorker, a task error: the repository failed
-            kind = type(exc).__name__
-            reason = (
-                f"killed {self.max_attempts} worker(s) in a row; not retried again"
-                if kind == "KilledWorker"
-                else f"{kind}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            )
-            return RepoResult(target.name, target.shown, error=reason, failure="worker died")
-        finally:
-            future.release()
+    def _result(self, outcome: Any, target: RepoTarget) -> RepoResult:
+        if isinstance(outcome, RepoResult):
+            return outcome
+        # KilledWorker, or an error the task raised: the repository failed.
+        kind = type(outcome).__name__
+        if kind == "KilledWorker":
+            reason = f"killed {self.max_attempts} worker(s) in a row; not retried again"
+        else:
+            message = str(outcome).splitlines()[0] if str(outcome) else ""
+            reason = f"{kind}: {message}"
+        return RepoResult(target.name, target.shown, error=reason, failure="worker died")
 
     def running(self) -> int:
         if not self._futures:
