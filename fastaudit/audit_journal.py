@@ -7,6 +7,7 @@ report), in the user's state directory. A line cut short by the kill is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +17,10 @@ from typing import IO, Any
 
 from fastaudit.audit_task import RepoResult
 from fastaudit.errors import InputError
+
+# A killed client loses nothing that was written (the OS holds it); a machine that loses
+# power loses at most this many seconds of results, which a resume audits again.
+SYNC_INTERVAL = 1.0
 
 
 def journal_dir() -> Path:
@@ -37,6 +42,7 @@ class Journal:
         self.run_id = run_id
         self.path = (directory or journal_dir()) / f"{run_id}.jsonl"
         self._stream: IO[str] | None = None
+        self._synced = 0.0
 
     def exists(self) -> bool:
         return self.path.is_file()
@@ -63,10 +69,15 @@ class Journal:
             self._stream = self.path.open("a", encoding="utf-8")
         line = json.dumps({"kind": "repo", "result": result.to_dict()}, ensure_ascii=True)
         self._stream.write(line + "\n")
-        self._stream.flush()
-        os.fsync(self._stream.fileno())
+        self._stream.flush()  # in the OS's hands: survives the client being killed
+        now = time.monotonic()
+        if now - self._synced >= SYNC_INTERVAL:  # and on disk at least every second
+            os.fsync(self._stream.fileno())
+            self._synced = now
 
     def close(self) -> None:
         if self._stream is not None:
+            with contextlib.suppress(OSError):
+                os.fsync(self._stream.fileno())
             self._stream.close()
             self._stream = None
