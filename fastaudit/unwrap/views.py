@@ -238,6 +238,8 @@ def disguised_findings(
         pass  # the budget said why; findings so far stand
     except RecursionError:
         walk.budget.warn(path, "nested too deeply to unpack")
+    except Exception as exc:  # hostile bytes must never cost the plain findings
+        walk.budget.warn(path, f"could not unpack ({type(exc).__name__}); scanned plainly")
     # A stored (uncompressed) archive member, or a literal run inside compressed data,
     # can show through as plain bytes: the member finding replaces it.
     archive = containers.container_kind(data) is not None
