@@ -588,3 +588,30 @@ def test_unwrapping_can_be_turned_off(repo: Repo, run_cli: Any) -> None:
     repo.write("s.yaml", f"k: {_b64(generate_key().encode())}\n")
     repo.write(".fastaudit.toml", "unwrap = false\n")
     assert run_cli("scan", str(repo.path), "--format", "json").json()["findings"] == []
+
+
+# --- fuzz: hostile bytes never raise and never invent a key ---------------------------------
+
+
+def test_unwrapping_random_bytes_never_raises_or_invents_a_key() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from fastaudit.detect import KeySpec
+    from fastaudit.unwrap.views import disguised_findings
+
+    spec = KeySpec()
+    pieces = st.sampled_from(
+        [b"\x1f\x8b\x08\x00", b"PK\x03\x04", b"BZh9", b"\xfd7zXZ\x00", b"H4sI", b"ZmFzdF9wcm9k",
+         b"666173745f70726f645f", b"%66%61", b"\\u0066", b"&#102;", b'"fast', b"'fast_prod_' + '",
+         b"\n", b"=", b"ustar"]
+    )  # fmt: skip
+    blobs = st.lists(st.one_of(st.binary(max_size=64), pieces), max_size=24).map(b"".join)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(blobs)
+    def check(data: bytes) -> None:
+        found, _warnings, _replaced = disguised_findings(data, "f", spec, spec.unwrap)
+        assert found == []
+
+    check()
