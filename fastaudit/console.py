@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from fastaudit.sanitize import terminal
-
 
 def say(message: str) -> None:
     """One line on stderr, with keys, URL passwords and control characters neutralised
     (file names, URLs and git's own words in messages come from untrusted input)."""
+    from fastaudit.sanitize import terminal
+
     click.echo(f"fastaudit: {terminal(message)}", err=True)

@@ -16,7 +16,8 @@ from typing import Any
 from detect_secrets.plugins.base import RegexBasedDetector
 
 from fastaudit.detect import KeySpec, KeyVault, find_keys_in_text
-from fastaudit.unwrap.views import disguised_findings, may_hide_keys
+from fastaudit.unwrap.gate import may_hide_keys
+from fastaudit.unwrap.views import disguised_findings
 
 _SPEC = KeySpec()
 

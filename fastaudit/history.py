@@ -226,7 +226,7 @@ def _scan_objects(
     notes: list[str] | None = None,
 ) -> dict[str, _ObjectKeys]:
     from fastaudit.scan import scan_data
-    from fastaudit.unwrap.views import history_gate
+    from fastaudit.unwrap.gate import history_gate
 
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
     magics: tuple[bytes, ...] = ()

@@ -196,14 +196,16 @@ def scan_data(
 
     A key split over literals replaces the plain finding of its first piece (which alone
     can look like a shorter key)."""
-    from fastaudit.unwrap import views
+    from fastaudit.unwrap.gate import may_hide_keys
 
-    unwrap = spec.unwrap.enabled and views.may_hide_keys(data, spec)
+    unwrap = spec.unwrap.enabled and may_hide_keys(data, spec)
     if not unwrap and not may_hold_findings(data, spec):
         return []
     plain = list(scan_chunks((data,), path, spec, source=source, stats=stats, vault=vault))
     if not unwrap:
         return plain
+    from fastaudit.unwrap import views  # the readers: only for what passed the gate
+
     disguised, notes, superseded = views.disguised_findings(
         data, path, spec, spec.unwrap, source=source, vault=vault
     )

@@ -3,45 +3,15 @@ cells, nested up to the depth limit, each view's keys judged by the one detector
 
 from __future__ import annotations
 
-import functools
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastaudit.detect import KeySpec, KeyVault, find_keys
 from fastaudit.findings import Finding
 from fastaudit.unwrap import containers, encoded, literals, notebook
+from fastaudit.unwrap.gate import _heads, may_hide_keys, needles_for
 from fastaudit.unwrap.limits import Budget, LimitHit, UnwrapLimits
-
-
-@functools.lru_cache(maxsize=16)
-def needles_for(prefixes: tuple[str, ...]) -> tuple[encoded.Needle, ...]:
-    return encoded.prefix_needles(tuple(p.encode("ascii") for p in prefixes))
-
-
-def _heads(spec: KeySpec) -> tuple[bytes, ...]:
-    return tuple(dict.fromkeys(p.encode("ascii")[:4] for p in spec.prefixes))
-
-
-@functools.lru_cache(maxsize=16)
-def _gate(prefixes: tuple[str, ...]) -> Any:
-    """One multi-pattern automaton over every needle: a single pass over the bytes,
-    whatever the number of encodings and alignments."""
-    import ahocorasick_rs
-
-    heads = tuple(dict.fromkeys(p.encode("ascii")[:4] for p in prefixes))
-    patterns = [n.text for n in needles_for(prefixes)]
-    patterns += [quote + head for head in heads for quote in (b'"', b"'", b"`")]
-    return ahocorasick_rs.BytesAhoCorasick(list(dict.fromkeys(patterns)))
-
-
-def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
-    """Could `data` hold a key in any disguise this package reads? Magic bytes at the
-    start, then one pass for every needle."""
-    if containers.container_kind(data) is not None or encoded.looks_base64(data):
-        return True
-    return bool(_gate(spec.prefixes).find_matches_as_indexes(data))
 
 
 @dataclass(frozen=True)
@@ -250,27 +220,3 @@ def disguised_findings(
         return archive and plain.secret_sha256 in walk.archived
 
     return list(walk.findings.values()), walk.budget.warnings, replaced
-
-
-@functools.lru_cache(maxsize=16)
-def _history_gate(prefixes: tuple[str, ...]) -> Any:
-    import ahocorasick_rs
-
-    patterns = encoded.history_needles(tuple(p.encode("ascii") for p in prefixes))
-    return ahocorasick_rs.BytesAhoCorasick(patterns)
-
-
-def history_gate(spec: KeySpec) -> Any:
-    """One automaton over the history needles: few, long patterns, which it searches
-    with SIMD at several GB/s, so every blob can be checked at git's own pace."""
-    return _history_gate(spec.prefixes)
-
-
-def history_needles(spec: KeySpec) -> list[bytes]:
-    """What a history scan adds to its per-object literal search: the base64 of each
-    prefix at its three alignments (the disguise that gets committed most: Kubernetes
-    Secrets, Helm values, CI variables). Compressed blobs are caught by their magic
-    bytes. The other forms (hex, escapes, split literals, wrapped or double base64) are
-    found in history only inside objects that one of these selects: every needle is one
-    more pass over every blob."""
-    return [n for n in encoded.history_needles(tuple(p.encode("ascii") for p in spec.prefixes))]
