@@ -150,11 +150,28 @@ class DaskExecutor:
             self._futures = futures
             # Results come back with their completion (batched by the client), rather
             # than one round trip per `future.result()`.
+            bystanders: list[tuple[int, RepoTarget]] = []
             for future, outcome in dask_completed(
                 list(futures), with_results=True, raise_errors=False
             ):
                 target = futures.pop(future)
                 future.release()
+                if type(outcome).__name__ == "KilledWorker":
+                    # Dask blames every task a dying worker held, queued ones included:
+                    # give each one more chance, alone on the cluster, so only the
+                    # repository that really kills workers ends failed.
+                    bystanders.append((len(targets) + len(bystanders), target))
+                    continue
+                yield self._result(outcome, target)
+            for index, target in bystanders:
+                retry = self._client.submit(
+                    audit_repository, target, shared, key=_task_key(index, target), pure=False
+                )
+                self._futures = {retry: target}
+                ((_, outcome),) = list(
+                    dask_completed([retry], with_results=True, raise_errors=False)
+                )
+                retry.release()
                 yield self._result(outcome, target)
         finally:
             self._close()
