@@ -66,6 +66,14 @@ def _set_allowed_failures(count: int, dask_scheduler: Any = None) -> None:
         dask_scheduler.allowed_failures = count
 
 
+def _error_of(outcome: Any) -> Any:
+    """What a failed task's outcome holds: `as_completed(raise_errors=False)` gives the
+    (type, exception, traceback) triple."""
+    if isinstance(outcome, tuple) and len(outcome) == 3 and isinstance(outcome[1], BaseException):
+        return outcome[1]
+    return outcome
+
+
 def _task_key(index: int, target: RepoTarget) -> str:
     """Unique per run and readable in the dashboard: position and a hash of the target."""
     return f"fastaudit-{index}-{hashlib.sha256(target.shown.encode()).hexdigest()[:12]}"
@@ -129,12 +137,13 @@ class DaskExecutor:
             self._client.run_on_scheduler(_set_allowed_failures, max(0, self.max_attempts - 1))
         try:
             workers = list(self._client.scheduler_info().get("workers", {}))
-            # One batch per preferred worker (one round trip each, not one per task);
-            # options travel once, scattered to every worker.
+            # One batch per preferred worker: one round trip each, not one per task.
             by_worker: dict[str | None, list[tuple[int, RepoTarget]]] = {}
             for index, target in enumerate(targets):
                 by_worker.setdefault(preferred_worker(target, workers), []).append((index, target))
-            shared = self._client.scatter(options, broadcast=True)
+            # Options travel inside each task, not scattered: scattered data dies with the
+            # workers that hold it, and every task needing it would be forgotten.
+            shared = options
             futures: dict[Any, RepoTarget] = {}
             for preferred, batch in by_worker.items():
                 batch_futures = self._client.map(
@@ -156,7 +165,7 @@ class DaskExecutor:
             ):
                 target = futures.pop(future)
                 future.release()
-                if type(outcome).__name__ == "KilledWorker":
+                if type(_error_of(outcome)).__name__ == "KilledWorker":
                     # Dask blames every task a dying worker held, queued ones included:
                     # give each one more chance, alone on the cluster, so only the
                     # repository that really kills workers ends failed.
@@ -179,6 +188,7 @@ class DaskExecutor:
     def _result(self, outcome: Any, target: RepoTarget) -> RepoResult:
         if isinstance(outcome, RepoResult):
             return outcome
+        outcome = _error_of(outcome)
         # KilledWorker, or an error the task raised: the repository failed.
         kind = type(outcome).__name__
         if kind == "KilledWorker":

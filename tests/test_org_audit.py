@@ -300,7 +300,8 @@ def test_a_repository_that_keeps_killing_workers_ends_failed(
         monitor.join()
     report = json.loads(out.read_text())
     status = {r["name"]: (r["status"], r.get("failure")) for r in report["repos"]}
-    assert status == {"poison": ("failed", "worker died"), "good": ("scanned", None)}
+    errors = {r["name"]: r.get("error") for r in report["repos"]}
+    assert status == {"poison": ("failed", "worker died"), "good": ("scanned", None)}, errors
     assert [f["redacted"] for f in report["findings"]] == [redact(good)]
     assert done.returncode == 1
     dask_cluster["client"].wait_for_workers(2, timeout=60)
