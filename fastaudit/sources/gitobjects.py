@@ -26,8 +26,6 @@ from typing import IO, Any
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import (
     SAFE_DIFF_OPTIONS,
-    git_command,
-    git_env,
     one_line_output,
     popen_git,
     run_git,
@@ -61,6 +59,17 @@ class ObjectHit:
     oid: str
     kind: str  # blob, commit or tag
     data: bytes | None  # None for a large object: re-read it in chunks
+
+
+@dataclass(frozen=True)
+class Search:
+    """What selects an object: a literal needle in it, a blob starting with one of
+    `magics` (compressed data, archives), or a match of `gate`, a multi-pattern automaton
+    (`find_matches_as_indexes`) run over each blob the needles did not select."""
+
+    needles: tuple[bytes, ...]
+    magics: tuple[bytes, ...] = ()
+    gate: Any = None
 
 
 @dataclass
@@ -165,24 +174,20 @@ def stream_objects(
     could not read end up in `stats.unreadable`.
     """
     yielded: set[str] = set()
-    for hit in _stream_once(repo, needles, ids, stats, on_progress, magics, gate):
+    search = Search(tuple(needles), magics, gate)
+    for hit in _stream_once(repo, search, ids, stats, on_progress):
         yielded.add(hit.oid)
         yield hit
     if stats.truncated is None:
         return
-    for hit in _salvage(repo, needles, ids, stats, magics, gate):
+    for hit in _salvage(repo, search, ids, stats):
         if hit.oid not in yielded:
             yielded.add(hit.oid)
             yield hit
 
 
 def _salvage(
-    repo: RepoInfo,
-    needles: Sequence[bytes],
-    ids: Sequence[str] | None,
-    stats: StreamStats,
-    magics: tuple[bytes, ...] = (),
-    gate: Any = None,
+    repo: RepoInfo, search: Search, ids: Sequence[str] | None, stats: StreamStats
 ) -> Iterator[ObjectHit]:
     """Read every wanted object again, skipping the ones git cannot read."""
     if ids is None:
@@ -196,14 +201,14 @@ def _salvage(
     skip: set[str] = set()
     for pack in damaged_packs(repo):
         in_pack = pack_object_ids(repo, pack)
-        recovered = yield from _recover_pack(repo, pack, needles, stats, magics, gate)
+        recovered = yield from _recover_pack(repo, pack, search, stats)
         skip |= in_pack
         stats.unreadable.extend(sorted(in_pack - recovered))
     remaining = [oid for oid in wanted if oid not in skip]
     position = 0
     while position < len(remaining):
         attempt = StreamStats()
-        yield from _stream_once(repo, needles, remaining[position:], attempt, None, magics, gate)
+        yield from _stream_once(repo, search, remaining[position:], attempt, None)
         stats.missing.extend(attempt.missing)
         stats.git_errors.extend(attempt.git_errors)
         position += attempt.done
@@ -247,17 +252,16 @@ def pack_object_ids(repo: RepoInfo, pack: Path) -> set[str]:
     index = pack.with_suffix(".idx")
     try:
         with index.open("rb") as handle:
-            proc = subprocess.run(
-                git_command(["show-index", f"--object-format={repo.object_format}"]),
-                stdin=handle,
-                capture_output=True,
-                env=git_env(),
+            listing = run_git(
+                ["show-index", f"--object-format={repo.object_format}"],
+                repo.git_dir,
                 check=False,
+                stdin=handle,
             )
     except OSError:
         return set()
     ids = set()
-    for line in proc.stdout.decode("ascii", "replace").splitlines():
+    for line in listing.decode("ascii", "replace").splitlines():
         fields = line.split()
         if len(fields) >= 2:
             ids.add(fields[1])
@@ -265,12 +269,7 @@ def pack_object_ids(repo: RepoInfo, pack: Path) -> set[str]:
 
 
 def _recover_pack(
-    repo: RepoInfo,
-    pack: Path,
-    needles: Sequence[bytes],
-    stats: StreamStats,
-    magics: tuple[bytes, ...] = (),
-    gate: Any = None,
+    repo: RepoInfo, pack: Path, search: Search, stats: StreamStats
 ) -> Generator[ObjectHit, None, set[str]]:
     """What `git unpack-objects -r` (its recovery mode) can still read from a damaged
     pack, unpacked into a private temporary object store and searched there; the
@@ -282,24 +281,22 @@ def _recover_pack(
         env = {"GIT_OBJECT_DIRECTORY": str(objects), "GIT_ALTERNATE_OBJECT_DIRECTORIES": ""}
         try:
             with pack.open("rb") as handle:
-                subprocess.run(
-                    git_command(["unpack-objects", "-r", "-q"]),
-                    cwd=repo.git_dir,
+                run_git(
+                    ["unpack-objects", "-r", "-q"],
+                    repo.git_dir,
+                    check=False,  # it fails at the damage, having kept what it read
                     stdin=handle,
-                    capture_output=True,
-                    env={**git_env(), **env},
-                    check=False,
+                    extra_env=env,
                 )
         except OSError:
             return recovered
-        listing = subprocess.run(
-            git_command(["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"]),
-            cwd=repo.git_dir,
-            capture_output=True,
-            env={**git_env(), **env},
+        listing = run_git(
+            ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"],
+            repo.git_dir,
             check=False,
+            extra_env=env,
         )
-        recovered = set(listing.stdout.decode("ascii", "replace").split())
+        recovered = set(listing.decode("ascii", "replace").split())
         stats.recovered += len(recovered)
         attempt = StreamStats()
         proc = popen_git(
@@ -310,7 +307,7 @@ def _recover_pack(
         )
         assert proc.stdout is not None
         try:
-            for hit in _parse(proc.stdout.fileno(), needles, attempt, None, magics, gate):
+            for hit in _parse(proc.stdout.fileno(), search, attempt, None):
                 if hit.data is None:  # too large to hold, and gone with the scratch store
                     stats.git_errors.append(f"{hit.oid}: recovered but too large to re-read")
                     continue
@@ -323,12 +320,10 @@ def _recover_pack(
 
 def _stream_once(
     repo: RepoInfo,
-    needles: Sequence[bytes],
+    search: Search,
     ids: Sequence[str] | None,
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
-    magics: tuple[bytes, ...] = (),
-    gate: Any = None,
 ) -> Iterator[ObjectHit]:
     """One `git cat-file` pass; stops where git stops."""
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
@@ -342,7 +337,7 @@ def _stream_once(
         writer.start()
     assert proc.stdout is not None
     try:
-        yield from _parse(proc.stdout.fileno(), needles, stats, on_progress, magics, gate)
+        yield from _parse(proc.stdout.fileno(), search, stats, on_progress)
     finally:
         if proc.poll() is None:
             # Stopped early (error, interrupt, or a parse problem): closing the pipe ends
@@ -380,16 +375,14 @@ def _feed(proc: subprocess.Popen[bytes], ids: Iterable[str]) -> None:
 
 def _parse(
     fd: int,
-    needles: Sequence[bytes],
+    search: Search,
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
-    magics: tuple[bytes, ...] = (),
-    gate: Any = None,
 ) -> Iterator[ObjectHit]:
     """The hot loop. Kept flat and free of per-object allocations on purpose.
 
-    `gate`, when given, is a multi-pattern automaton (`find_matches_as_indexes`) run over
-    each blob the literal needles did not select."""
+    What selects an object is `search`'s."""
+    needles, magics, gate = search.needles, search.magics, search.gate
     buf = bytearray()
     pos = 0
     eof = False

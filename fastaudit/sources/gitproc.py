@@ -150,16 +150,19 @@ def run_git(
     check: bool = True,
     network: bool = False,
     warnings: list[str] | None = None,
+    stdin: IO[bytes] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> bytes:
     """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure. With
-    `warnings`, what git printed on stderr while succeeding is appended to it."""
+    `warnings`, what git printed on stderr while succeeding is appended to it; `stdin`
+    is a file to feed git, `extra_env` variables added to the safe environment."""
     deadline = _deadline()
     try:
         child = subprocess.Popen(
             git_command(args, network=network),
             cwd=cwd,
-            env=git_env(network=network),
-            stdin=subprocess.DEVNULL,
+            env={**git_env(network=network), **(extra_env or {})},
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from fastaudit.unwrap.limits import Budget, LimitHit
+from fastaudit.unwrap.limits import Budget
 from fastaudit.unwrap.magic import MAGICS, container_kind
 
 _PIECE = 1024 * 1024
@@ -218,4 +218,4 @@ def _count_entry(budget: Budget, where: str) -> bool:
     return True
 
 
-__all__ = ["MAGICS", "LimitHit", "container_kind", "open_container"]
+__all__ = ["MAGICS", "container_kind", "open_container"]

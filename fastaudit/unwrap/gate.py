@@ -53,13 +53,3 @@ def history_gate(spec: KeySpec) -> Any:
     """One automaton over the history needles: few, long patterns, which it searches
     with SIMD at several GB/s, so every blob can be checked at git's own pace."""
     return _history_gate(spec.prefixes)
-
-
-def history_needles(spec: KeySpec) -> list[bytes]:
-    """What a history scan adds to its per-object literal search: the base64 of each
-    prefix at its three alignments (the disguise that gets committed most: Kubernetes
-    Secrets, Helm values, CI variables). Compressed blobs are caught by their magic
-    bytes. The other forms (hex, escapes, split literals, wrapped or double base64) are
-    found in history only inside objects that one of these selects: every needle is one
-    more pass over every blob."""
-    return [n for n in encoded.history_needles(tuple(p.encode("ascii") for p in spec.prefixes))]
