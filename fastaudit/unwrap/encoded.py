@@ -297,6 +297,7 @@ _ESCAPE = re.compile(
 )
 _ESCAPE_KIND = {1: "percent", 2: "escape", 3: "escape", 4: "escape", 5: "html", 6: "html"}
 ESCAPE_WINDOW = 12  # bytes an escaped character can take, at most
+_KEY_RUN = re.compile(rb"[A-Za-z0-9_\-]*")
 
 
 def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | None:
@@ -312,9 +313,10 @@ def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | 
     for match in _ESCAPE.finditer(window):
         if match.start() != cursor:
             plain = window[cursor : match.start()]
-            out += plain
-            if not plain.replace(b"_", b"").replace(b"-", b"").isalnum():
-                break  # the run of key characters ended
+            run = _KEY_RUN.match(plain)
+            out += run.group(0) if run else b""
+            if run is None or run.end() != len(plain):
+                break  # the run of key characters ended: nothing after it belongs here
         index = match.lastindex or 1
         value = int(match.group(index), 10 if index == 6 else 16)
         try:
@@ -323,5 +325,6 @@ def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | 
             break
         cursor = match.end()
     else:
-        out += window[cursor:]
+        run = _KEY_RUN.match(window, cursor)
+        out += run.group(0) if run else b""
     return Decoded(position, kind, bytes(out))
