@@ -192,6 +192,7 @@ def audit_report(
     parameters that make it reproducible."""
     from fastaudit import saved, trend
     from fastaudit.checks import parameters as check_parameters
+    from fastaudit.lifecycle import lifecycles
     from fastaudit.report import Report
 
     options = options or TaskOptions(config=cfg)
@@ -258,6 +259,9 @@ def audit_report(
         ],
         fixed=fixed,
         trend=counts,
+        key_lifecycle=lifecycles(inventory.keys, as_of, cfg.max_age_days)
+        if inventory is not None and inventory.keys
+        else None,
     )
 
 

@@ -72,6 +72,34 @@ def _common_options(func: F) -> F:
     return _stack(func, options)
 
 
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_url",
+        is_flag=False,
+        flag_value="default",
+        metavar="URL",
+        help="Keep this run in the audit store: a SQLAlchemy URL (sqlite:///F, "
+        "postgresql+psycopg://…) or a file path; --db alone is the default SQLite store "
+        "in the user data dir.",
+    )(func)
+
+
+def _keep_run(db_url: str | None, report: Report, inventory: Any, cfg: Config) -> None:
+    """Record the run in the store (when --db) and add the store's trends to the report."""
+    if db_url is None:
+        return
+    from fastaudit import store
+
+    url = store.normalise_url(db_url)
+    recorded = store.keep_run(url, report, inventory, cfg)
+    say(
+        f"audit store {store.display_url(url)}: run {recorded.run_id} kept "
+        f"({recorded.opened} new, {recorded.reopened} reopened, {recorded.fixed} fixed, "
+        f"{recorded.open_total} open)"
+    )
+
+
 def _verify_options(func: F) -> F:
     options = [
         click.option(
@@ -238,6 +266,7 @@ def scan(
     "--no-cache", is_flag=True, help="Ignore caches: read every object, re-verify every key."
 )
 @_verify_options
+@_db_option
 @_common_options
 def history(
     repo: Path,
@@ -247,6 +276,7 @@ def history(
     no_cache: bool,
     verify: bool,
     verify_limit: int | None,
+    db_url: str | None,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -289,6 +319,7 @@ def history(
             "config": cfg.source,
         },
     )
+    _keep_run(db_url, report, None, cfg)
     _emit(report, output_format, output)
     return _exit_code(findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report))
 
@@ -390,6 +421,7 @@ def _check_parameters(cfg: Config, as_of: Any, source: str | None) -> dict[str, 
     type=click.Path(dir_okay=False, path_type=Path),
     help="JSON report(s) of scan/history: leaked keys to match against the inventory.",
 )
+@_db_option
 @_common_options
 def check(
     inventory: Path | None,
@@ -397,6 +429,7 @@ def check(
     departures: Path | None,
     as_of: str | None,
     findings_files: tuple[Path, ...],
+    db_url: str | None,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -405,6 +438,7 @@ def check(
 ) -> int:
     """Hygiene rules over the key inventory (the vendor's best-practice list)."""
     from fastaudit import saved
+    from fastaudit.lifecycle import lifecycles
     from fastaudit.report import Report
 
     cfg = _load_config(config_path, Path.cwd())
@@ -427,7 +461,9 @@ def check(
         parameters=_check_parameters(cfg, when, inv.source if inv else None),
         passes=result.passes,
         notes=result.notes,
+        key_lifecycle=lifecycles(inv.keys, when, cfg.max_age_days) if inv and inv.keys else None,
     )
+    _keep_run(db_url, report, inv, cfg)
     _emit(report, output_format, output)
     return _exit_code(findings, _fail_threshold(fail_on, cfg))
 
@@ -510,6 +546,7 @@ def _report_files(func: F) -> F:
     metavar="RUN_ID",
     help="Continue an interrupted run: repositories already done are not audited again.",
 )
+@_db_option
 @click.option(
     "--format",
     "output_format",
@@ -547,6 +584,7 @@ def audit(
     repo_timeout: float | None,
     max_attempts: int,
     resume_id: str | None,
+    db_url: str | None,
     output_format: str,
     fail_on: str | None,
     config_path: Path | None,
@@ -595,11 +633,12 @@ def audit(
         bar.detail = f"{failed} failed, {running} running"
         bar.update(done, force=True)
 
+    inv = _load_inventory(inventory, inventory_url, cfg)
     try:
         report = audits.audit_report(
             targets,
             cfg,
-            inventory=_load_inventory(inventory, inventory_url, cfg),
+            inventory=inv,
             departures=load_departures(departures) if departures else [],
             as_of=_as_of(as_of),
             previous=previous,
@@ -617,6 +656,7 @@ def audit(
         )
     finally:
         bar.close()
+    _keep_run(db_url, report, inv, cfg)
     _write_reports(
         report, {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
     )
@@ -780,6 +820,122 @@ def demo(keep: Path | None, out: Path, output_format: str) -> int:
     from fastaudit import demo as demos
 
     return demos.run(keep, output_format, out)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The audit store: its schema revision and migrations."""
+
+
+_DB_URL = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="SQLAlchemy URL or SQLite file path [default: the SQLite store in the user data dir].",
+)
+
+
+@db_group.command("upgrade")
+@_DB_URL
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(db_url: str | None, revision: str) -> int:
+    """Migrate the store to the newest schema (Alembic); a new store is created."""
+    from fastaudit import store
+    from fastaudit.store.db import upgrade
+
+    url = store.normalise_url(db_url)
+    before, after = upgrade(url, revision)
+    shown = store.display_url(url)
+    if before == after:
+        say(f"{shown}: already at revision {after}")
+    else:
+        say(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
+    return 0
+
+
+@db_group.command("current")
+@_DB_URL
+def db_current(db_url: str | None) -> int:
+    """Print the store's schema revision and the one this fastaudit needs."""
+    from fastaudit import store
+    from fastaudit.store.db import create_engine, current_revision, head_revision
+
+    url = store.normalise_url(db_url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"{store.display_url(url)}: revision {revision or 'none'} (newest {head_revision()})"
+    )
+    return 0
+
+
+@cli.command("trends")
+@_DB_URL
+@click.option(
+    "--since", metavar="AGE|DATE", help="Runs from 180d, 26w or 6m before the latest, or a date."
+)
+@click.option("--repo", "repo_name", metavar="NAME", help="Only findings in this repository.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trends page here.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trends JSON here.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Settings file (SLA days per severity, rotation limit).",
+)
+def trends_command(
+    db_url: str | None,
+    since: str | None,
+    repo_name: str | None,
+    html_path: Path | None,
+    json_path: Path | None,
+    config_path: Path | None,
+) -> int:
+    """Open findings, new vs fixed, time to fix, SLA and key lifecycles across stored runs."""
+    from fastaudit import store, trends
+    from fastaudit.output import write_output
+    from fastaudit.report import dump_json
+    from fastaudit.report.html import render_trends
+
+    cfg = _load_config(config_path, Path.cwd())
+    url = store.normalise_url(db_url)
+    engine = store.open_engine(url)
+    try:
+        stored = trends.read(engine)
+    finally:
+        engine.dispose()
+    latest = stored.runs[-1].as_of if stored.runs else None
+    document = trends.compute(
+        stored,
+        since=trends.parse_since(since, latest),
+        repo=repo_name,
+        sla_days=cfg.sla_days,
+        max_age_days=cfg.max_age_days,
+    )
+    shown = store.display_url(url)
+    if json_path is not None:
+        write_output(json_path, lambda stream: dump_json(document, stream))
+        say(f"wrote trends JSON to {json_path}")
+    if html_path is not None:
+        write_output(html_path, lambda stream: render_trends(document, stream, shown))
+        say(f"wrote trends page to {html_path}")
+    click.echo(trends.summary_text(document, shown))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,6 +61,12 @@ class Config:
     wide_ipv4_prefix: int = 24
     wide_ipv6_prefix: int = 32
     production_environments: tuple[str, ...] = ("production", "prod")
+    # Audit store trends: days a finding of each severity may stay open (its SLA).
+    sla_days_critical: int = 7
+    sla_days_high: int = 30
+    sla_days_medium: int = 90
+    sla_days_low: int = 180
+    sla_days_info: int = 365
     # Network (inventory URL, verification)
     http_timeout_seconds: float = 20.0
     http_deadline_seconds: float = 120.0
@@ -82,6 +88,16 @@ class Config:
             deadline=self.http_deadline_seconds,
             max_bytes=self.http_max_response_bytes,
         )
+
+    @property
+    def sla_days(self) -> dict[str, int]:
+        return {
+            "critical": self.sla_days_critical,
+            "high": self.sla_days_high,
+            "medium": self.sla_days_medium,
+            "low": self.sla_days_low,
+            "info": self.sla_days_info,
+        }
 
     @property
     def key_spec(self) -> KeySpec:
@@ -116,6 +132,11 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "rotation_overlap_days": (0, 36_500),
     "stale_after_days": (1, 36_500),
     "unused_grace_days": (0, 36_500),
+    "sla_days_critical": (0, 36_500),
+    "sla_days_high": (0, 36_500),
+    "sla_days_medium": (0, 36_500),
+    "sla_days_low": (0, 36_500),
+    "sla_days_info": (0, 36_500),
     "wide_ipv4_prefix": (0, 32),
     "wide_ipv6_prefix": (0, 128),
     "http_timeout_seconds": (0.001, 3600),

@@ -45,6 +45,10 @@ class Report:
     repos: list[dict[str, Any]] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)  # since --previous
     trend: dict[str, int] | None = None
+    # Across every run in the audit store (`--db`): the `fastaudit trends` document.
+    trends: dict[str, Any] | None = None
+    # Each inventory key from creation to deletion (any run with an inventory).
+    key_lifecycle: list[dict[str, Any]] | None = None
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(self.findings, key=sort_key)

@@ -12,12 +12,13 @@ import base64
 import hashlib
 import json
 from collections import defaultdict
+from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from typing import IO, Any
 
 from fastaudit.findings import Finding, Practice, Severity, sort_key
-from fastaudit.report import Report
+from fastaudit.report import Report, charts
 
 _HIDDEN_EVIDENCE = {"object"}
 
@@ -103,15 +104,45 @@ def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
     return groups
 
 
-def render(report: Report, stream: IO[str]) -> None:
+def _environment() -> Any:
     from jinja2 import Environment, FunctionLoader, select_autoescape
 
-    env = Environment(
+    return Environment(
         loader=FunctionLoader(_asset),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def render_trends(document: dict[str, Any], stream: IO[str], store: str | None = None) -> None:
+    """The standalone trends page (`fastaudit trends --html`): charts only, no script."""
+    from fastaudit import __version__
+    from fastaudit.sanitize import RedactingWriter
+
+    css = _asset("report.css")
+    csp = content_security_policy(css, "").replace(
+        f"script-src {_sha256_source('')}", "script-src 'none'"
+    )
+    guarded = RedactingWriter(stream, ())
+    guarded.write(
+        _environment()
+        .get_template("trends.html.j2")
+        .render(
+            css=css,
+            csp=csp,
+            version=__version__,
+            generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            window=document["window"],
+            store=store,
+            figures=charts.trends_figures(document),
+        )
+    )
+    guarded.close()
+
+
+def render(report: Report, stream: IO[str]) -> None:
+    env = _environment()
     css, js = _asset("report.css"), _asset("report.js")
     findings = report.sorted_findings()
     summary = report.summary()
@@ -124,6 +155,13 @@ def render(report: Report, stream: IO[str]) -> None:
         if by_practice.get(p)
     ]
     repo_names = sorted({f.repo for f in findings if f.repo})
+    trends_figures = []
+    if report.trends:
+        trends_figures = charts.trends_figures(report.trends, include_lifecycle=False)
+    lifecycle = None
+    if report.key_lifecycle:
+        as_of = str(report.parameters.get("as_of") or report.generated_at)[:10]
+        lifecycle = charts.lifecycle_figure("key-lifecycle", report.key_lifecycle, as_of)
     template = env.get_template("report.html.j2")
     stream.write(
         template.render(
@@ -138,6 +176,10 @@ def render(report: Report, stream: IO[str]) -> None:
             severities=[s.label for s in reversed(Severity)],
             repo_names=repo_names,
             trend=report.trend,
+            trends_figures=trends_figures,
+            trends_window=report.trends["window"] if report.trends else None,
+            trends_store=report.parameters.get("db"),
+            lifecycle=lifecycle,
             as_of=report.parameters.get("as_of"),
             inventory=report.parameters.get("inventory"),
             parameters=json.dumps(

@@ -29,6 +29,8 @@ def as_document(
         "passes": [] if streamed else [p.to_dict() for p in report.passes],
         "repos": report.repos,
         "trend": report.trend,
+        "trends": report.trends,
+        "key_lifecycle": report.key_lifecycle,
         "fixed": [f.to_dict() for f in report.fixed],
         "notes": report.notes,
         "warnings": report.warnings,

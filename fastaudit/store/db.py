@@ -1,0 +1,243 @@
+"""Opening the audit store: the URL, the engine, and the schema revision.
+
+A new, empty store is created at the newest revision. A store at an older revision is
+refused with the command that upgrades it (`fastaudit db upgrade`): the store holds a
+team's history, so it is never rewritten behind their back. A store from a newer fastaudit
+is refused too.
+
+SQLite runs in WAL mode with a busy timeout, and a run's write takes the write lock at its
+start (`BEGIN IMMEDIATE`), so two audits finishing at once queue rather than interleave.
+PostgreSQL gets the same effect from a transaction-scoped advisory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastaudit.errors import FastauditError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+# How long a writer waits for another writer's lock before giving up (seconds).
+BUSY_TIMEOUT_SECONDS = 120
+# Arbitrary, fixed: the advisory lock every fastaudit writer takes on PostgreSQL.
+_PG_LOCK_ID = 0x0FA57A0D17
+
+
+class StoreError(FastauditError):
+    """The audit store cannot be opened, upgraded or written."""
+
+
+def default_url() -> str:
+    """A SQLite file in the user data dir."""
+    import platformdirs
+
+    return "sqlite:///" + str(Path(platformdirs.user_data_dir("fastaudit")) / "audit.sqlite3")
+
+
+def normalise_url(value: str | None) -> str:
+    """A database URL from what a user typed: a URL, a file path (SQLite), or nothing
+    (the default)."""
+    if not value or value == "default":
+        return default_url()
+    if "://" in value:
+        return value
+    return "sqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages and reports."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        from fastaudit.sanitize import strip_url_credentials
+
+        return strip_url_credentials(url)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling would start transactions late and deferred;
+    # SQLAlchemy's "begin" hook below starts them instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get("fastaudit_write") else ""
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def create_engine(url: str) -> Engine:
+    import sqlalchemy
+    from sqlalchemy import event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {display_url(url)}") from None
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store's folder for {display_url(url)}: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
+    try:
+        engine = sqlalchemy.create_engine(url, **options)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"no driver for {display_url(url)}: {exc} "
+            "(for PostgreSQL: pip install 'fastaudit[postgres]')"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _alembic_config(connection: Connection) -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    location = resources.files("fastaudit.store").joinpath("migrations")
+    config.set_main_option("script_location", str(location))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    location = resources.files("fastaudit.store").joinpath("migrations")
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(location))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _known_revisions() -> set[str]:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option(
+        "script_location", str(resources.files("fastaudit.store").joinpath("migrations"))
+    )
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def _has_tables(connection: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(connection).get_table_names())
+
+
+@contextmanager
+def write_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the store's write lock until it commits."""
+    from sqlalchemy import text
+
+    with engine.connect() as raw:
+        connection = raw.execution_options(fastaudit_write=True)
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+            yield connection
+
+
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
+    """Migrate the store to `revision`; returns (from, to)."""
+    from alembic import command
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with write_lock(engine) as connection:
+            before = current_revision(connection)
+            if before is not None and before not in _known_revisions():
+                raise StoreError(
+                    f"the audit store {display_url(url)} is at revision {before}, written by a "
+                    "newer fastaudit: upgrade fastaudit"
+                )
+            if before is None and _has_tables(connection):
+                raise StoreError(
+                    f"{display_url(url)} has tables but no fastaudit schema revision: "
+                    "not an audit store (give another --db)"
+                )
+            command.upgrade(_alembic_config(connection), revision)
+            after = current_revision(connection) or ""
+        return before, after
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot upgrade {display_url(url)}: {_one_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+def open_engine(url: str) -> Engine:
+    """An engine on a store at the newest revision: created if empty, refused if older."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = current_revision(connection)
+            empty = revision is None and not _has_tables(connection)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open {display_url(url)}: {_one_line(exc)}") from None
+    head = head_revision()
+    if empty:
+        upgrade(url)
+    elif revision is None:
+        engine.dispose()
+        raise StoreError(
+            f"{display_url(url)} has tables but no fastaudit schema revision: not an audit store"
+        )
+    elif revision != head:
+        engine.dispose()
+        if revision in _known_revisions():
+            raise StoreError(
+                f"the audit store {display_url(url)} is at schema revision {revision}; this "
+                f"fastaudit needs {head}: back it up, then run `fastaudit db upgrade --db URL`"
+            )
+        raise StoreError(
+            f"the audit store {display_url(url)} is at revision {revision}, written by a newer "
+            "fastaudit: upgrade fastaudit"
+        )
+    return engine
+
+
+def _one_line(exc: BaseException) -> str:
+    """The driver's own first line (SQLAlchemy appends SQL and a link), URL passwords out."""
+    from fastaudit.sanitize import strip_url_credentials
+
+    original = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return strip_url_credentials(lines[0]) if lines else type(original).__name__

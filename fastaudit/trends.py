@@ -1,0 +1,408 @@
+"""Trends over the runs kept in the audit store: open findings per run, new versus fixed,
+time to fix, findings past their SLA, a timeline per repository and key lifecycles.
+
+`read` is the only part that touches the database; `compute` turns what it read into the
+JSON document that the trends page, the audit report's trends section and `--json` all
+show, so every chart and its table come from one set of numbers.
+
+Dates are the runs' as-of dates: a finding fixed in the run as of 1 March was fixed on
+1 March, whenever that run was recorded.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from fastaudit.errors import InputError
+from fastaudit.findings import Severity
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from fastaudit.inventory import InventoryKey
+
+SEVERITIES = tuple(s.label for s in reversed(Severity))
+DEFAULT_SLA_DAYS: Mapping[str, int] = {
+    "critical": 7,
+    "high": 30,
+    "medium": 90,
+    "low": 180,
+    "info": 365,
+}
+TRENDS_SCHEMA = "fastaudit-trends/1"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    as_of: datetime
+    command: str
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    id: int
+    kind: str
+    rule_id: str
+    severity: str
+    state: str
+    title: str
+    first_seen_at: datetime
+    fixed_at: datetime | None
+    reopened: int
+    left_head_at: datetime | None
+    repos: tuple[tuple[str, int], ...]  # (repository, first run it is associated from)
+
+
+@dataclass(frozen=True)
+class Event:
+    finding_id: int
+    run_id: int
+    at: datetime
+    kind: str
+    severity: str
+
+
+@dataclass
+class StoredHistory:
+    """Everything `compute` needs, read in one go."""
+
+    runs: list[Run]
+    findings: dict[int, StoredFinding]
+    events: list[Event]
+    keys: list[InventoryKey] = field(default_factory=list)
+
+
+def parse_since(value: str | None, latest: datetime | None) -> datetime | None:
+    """`180d`, `26w`, `6m` (30-day months) back from the latest run, or an ISO date."""
+    if not value or latest is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([dwm])\s*", value)
+    if match:
+        count = int(match.group(1))
+        days = count * {"d": 1, "w": 7, "m": 30}[match.group(2)]
+        return latest - timedelta(days=days)
+    from fastaudit.inventory import parse_when
+
+    try:
+        return parse_when(value, "--since")
+    except InputError:
+        raise InputError(f"--since {value!r}: give 180d, 26w, 6m or an ISO date") from None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def read(engine: Engine) -> StoredHistory:
+    """The whole store's runs, findings, events and inventory keys."""
+    from sqlalchemy import select
+
+    from fastaudit.inventory import InventoryKey
+    from fastaudit.store import schema as t
+
+    with engine.connect() as c:
+        runs = [
+            Run(row.id, _aware(row.as_of) or row.as_of, row.command)
+            for row in c.execute(
+                select(t.runs.c.id, t.runs.c.as_of, t.runs.c.command).order_by(t.runs.c.id)
+            )
+        ]
+        repo_names = dict(c.execute(select(t.repositories.c.id, t.repositories.c.name)).all())
+        holders: dict[int, dict[str, int]] = defaultdict(dict)
+        for secret_id, repo_id, first_run in c.execute(
+            select(t.occurrences.c.secret_id, t.occurrences.c.repo_id, t.occurrences.c.first_run)
+        ):
+            name = repo_names[repo_id]
+            known = holders[secret_id].get(name)
+            holders[secret_id][name] = first_run if known is None else min(known, first_run)
+        findings = {}
+        for row in c.execute(select(t.findings)):
+            if row.repo_id is not None:
+                repos: tuple[tuple[str, int], ...] = ((repo_names[row.repo_id], row.first_run),)
+            else:
+                repos = tuple(sorted(holders.get(row.secret_id, {}).items()))
+            findings[row.id] = StoredFinding(
+                id=row.id,
+                kind=row.kind,
+                rule_id=row.rule_id,
+                severity=row.severity,
+                state=row.state,
+                title=row.title,
+                first_seen_at=_aware(row.first_seen_at) or row.first_seen_at,
+                fixed_at=_aware(row.fixed_at),
+                reopened=row.reopened,
+                left_head_at=_aware(row.left_head_at),
+                repos=repos,
+            )
+        events = [
+            Event(row.finding_id, row.run_id, _aware(row.at) or row.at, row.kind, row.severity)
+            for row in c.execute(
+                select(t.finding_events).order_by(t.finding_events.c.run_id, t.finding_events.c.id)
+            )
+        ]
+        keys = [
+            InventoryKey(
+                id=row.key_id,
+                name=row.name,
+                created_at=_aware(row.created_at) or row.created_at,
+                environment=row.environment,
+                last_used_at=_aware(row.last_used_at),
+                deleted_at=_aware(row.deleted_at),
+                allowed_ips=("",) * row.allowed_ips,
+            )
+            for row in c.execute(select(t.inventory_keys).order_by(t.inventory_keys.c.key_id))
+        ]
+    return StoredHistory(runs, findings, events, keys)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A finding open at one severity from run `start` up to (not including) run `end`."""
+
+    finding_id: int
+    severity: str
+    start: int
+    end: int | None
+    opened_at: datetime
+
+
+def _segments(events: Sequence[Event]) -> tuple[list[_Segment], list[dict[str, Any]]]:
+    """Open stretches per finding, and each closed episode (opened or reopened -> fixed)."""
+    segments: list[_Segment] = []
+    episodes: list[dict[str, Any]] = []
+    current: dict[int, tuple[str, int, datetime]] = {}  # finding -> severity, since run, opened
+    for event in events:
+        fid = event.finding_id
+        if event.kind in ("opened", "reopened"):
+            current[fid] = (event.severity, event.run_id, event.at)
+        elif fid not in current:
+            continue
+        elif event.kind == "severity":
+            severity, start, opened = current[fid]
+            segments.append(_Segment(fid, severity, start, event.run_id, opened))
+            current[fid] = (event.severity, event.run_id, opened)
+        elif event.kind == "fixed":
+            severity, start, opened = current.pop(fid)
+            segments.append(_Segment(fid, severity, start, event.run_id, opened))
+            episodes.append(
+                {
+                    "finding_id": fid,
+                    "severity": severity,
+                    "opened_at": opened,
+                    "fixed_at": event.at,
+                    "fixed_run": event.run_id,
+                }
+            )
+    for fid, (severity, start, opened) in current.items():
+        segments.append(_Segment(fid, severity, start, None, opened))
+    return segments, episodes
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def _round(value: float) -> float:
+    return round(value, 1)
+
+
+def compute(
+    history: StoredHistory,
+    *,
+    since: datetime | None = None,
+    repo: str | None = None,
+    sla_days: Mapping[str, int] = DEFAULT_SLA_DAYS,
+    max_age_days: int = 90,
+) -> dict[str, Any]:
+    """The trends document (schema `fastaudit-trends/1`)."""
+    from fastaudit.lifecycle import lifecycles
+
+    all_runs = history.runs
+    run_ids = [r.id for r in all_runs]
+    window = [r for r in all_runs if since is None or r.as_of >= since]
+    wanted = {
+        fid
+        for fid, f in history.findings.items()
+        if repo is None or any(name == repo for name, _ in f.repos)
+    }
+    events = [e for e in history.events if e.finding_id in wanted]
+    segments, episodes = _segments(events)
+
+    def position(run_id: int | None) -> int:
+        return len(run_ids) if run_id is None else bisect.bisect_left(run_ids, run_id)
+
+    # Open findings per run and severity: +1 where a stretch starts, -1 where it ends.
+    deltas = [Counter[str]() for _ in range(len(all_runs) + 1)]
+    for seg in segments:
+        deltas[position(seg.start)][seg.severity] += 1
+        deltas[position(seg.end)][seg.severity] -= 1
+    running: Counter[str] = Counter()
+    open_at: dict[int, dict[str, int]] = {}
+    for index, run in enumerate(all_runs):
+        running.update(deltas[index])
+        open_at[run.id] = {s: running.get(s, 0) for s in SEVERITIES}
+    by_run: dict[int, Counter[str]] = defaultdict(Counter)
+    for event in events:
+        by_run[event.run_id][event.kind] += 1
+    window_ids = {r.id for r in window}
+    closed = [e for e in episodes if e["fixed_run"] in window_ids]
+    time_to_fix = {}
+    for severity in (*SEVERITIES, "all"):
+        days = [
+            (e["fixed_at"] - e["opened_at"]).total_seconds() / 86400
+            for e in closed
+            if severity == "all" or e["severity"] == severity
+        ]
+        time_to_fix[severity] = {
+            "fixed": len(days),
+            "mean_days": _round(statistics.fmean(days)) if days else None,
+            "median_days": _round(statistics.median(days)) if days else None,
+        }
+    latest = window[-1] if window else None
+    past_sla: list[dict[str, Any]] = []
+    if latest is not None:
+        for seg in segments:
+            if seg.end is not None or seg.start > latest.id:
+                continue
+            age = (latest.as_of - seg.opened_at).total_seconds() / 86400
+            limit = sla_days.get(seg.severity)
+            if limit is not None and age > limit:
+                finding = history.findings[seg.finding_id]
+                past_sla.append(
+                    {
+                        "title": finding.title,
+                        "rule_id": finding.rule_id,
+                        "severity": seg.severity,
+                        "opened_at": _day(seg.opened_at),
+                        "age_days": int(age),
+                        "sla_days": limit,
+                        "over_by_days": int(age - limit),
+                        "repositories": [name for name, _ in finding.repos],
+                    }
+                )
+    past_sla.sort(key=lambda f: (-Severity.parse(f["severity"]), -f["over_by_days"], f["title"]))
+    return {
+        "schema": TRENDS_SCHEMA,
+        "window": {
+            "since": _day(since) if since else None,
+            "repository": repo,
+            "runs": len(window),
+            "first": _day(window[0].as_of) if window else None,
+            "last": _day(window[-1].as_of) if window else None,
+        },
+        "runs": [
+            {
+                "run": r.id,
+                "as_of": _day(r.as_of),
+                "command": r.command,
+                "open": open_at[r.id],
+                "open_total": sum(open_at[r.id].values()),
+                "new": by_run[r.id]["opened"],
+                "reopened": by_run[r.id]["reopened"],
+                "fixed": by_run[r.id]["fixed"],
+                "left_head": by_run[r.id]["left_head"],
+            }
+            for r in window
+        ],
+        "time_to_fix": time_to_fix,
+        "sla_days": dict(sla_days),
+        "past_sla": {
+            "counts": {s: sum(1 for f in past_sla if f["severity"] == s) for s in SEVERITIES},
+            "findings": past_sla,
+        },
+        "repositories": _timelines(history, segments, window, position, repo),
+        "key_lifecycle": lifecycles(
+            history.keys, latest.as_of if latest else datetime.now(timezone.utc), max_age_days
+        )
+        if repo is None
+        else [],
+    }
+
+
+def _timelines(
+    history: StoredHistory,
+    segments: Sequence[_Segment],
+    window: Sequence[Run],
+    position: Any,
+    only: str | None,
+) -> list[dict[str, Any]]:
+    """Open findings per repository per run (leaks count for every repository holding them,
+    from the run they were first found there)."""
+    if not window:
+        return []
+    first = position(window[0].id)
+    width = len(window)
+    deltas: dict[str, list[int]] = {}
+    for seg in segments:
+        for name, since_run in history.findings[seg.finding_id].repos:
+            if only is not None and name != only:
+                continue
+            start = max(position(max(seg.start, since_run)) - first, 0)
+            end = min(position(seg.end) - first, width)
+            if start >= end:
+                continue
+            row = deltas.setdefault(name, [0] * (width + 1))
+            row[start] += 1
+            row[end] -= 1
+    counts: dict[str, list[int]] = {}
+    for name, row in deltas.items():
+        total, series = 0, []
+        for delta in row[:width]:
+            total += delta
+            series.append(total)
+        counts[name] = series
+    ordered = sorted(counts.items(), key=lambda item: (-max(item[1]), item[0]))
+    return [
+        {
+            "name": name,
+            "open": [
+                {"run": r.id, "as_of": _day(r.as_of), "open": n}
+                for r, n in zip(window, row, strict=True)
+            ],
+            "peak": max(row),
+            "now": row[-1],
+        }
+        for name, row in ordered
+    ]
+
+
+def summary_text(document: Mapping[str, Any], store: str) -> str:
+    """A few lines for the terminal: where things stand and where they are heading."""
+    window = document["window"]
+    runs = document["runs"]
+    if not runs:
+        return f"{store}: no runs in the audit store" + (
+            f" since {window['since']}" if window["since"] else ""
+        )
+    last = runs[-1]
+    lines = [
+        f"{store}: {window['runs']} runs, {window['first']} to {window['last']}"
+        + (f", repository {window['repository']}" if window["repository"] else ""),
+        "open now: "
+        + ", ".join(f"{last['open'][s]} {s}" for s in SEVERITIES if last["open"][s])
+        + f" ({last['open_total']} in all)"
+        if last["open_total"]
+        else "open now: none",
+        f"in this window: {sum(r['new'] for r in runs)} new, "
+        f"{sum(r['reopened'] for r in runs)} reopened, {sum(r['fixed'] for r in runs)} fixed",
+    ]
+    ttf = document["time_to_fix"]["all"]
+    if ttf["fixed"]:
+        lines.append(
+            f"time to fix: mean {ttf['mean_days']} days, median {ttf['median_days']} days "
+            f"({ttf['fixed']} fixed)"
+        )
+    past = document["past_sla"]["counts"]
+    if any(past.values()):
+        lines.append("past SLA: " + ", ".join(f"{n} {s}" for s, n in past.items() if n))
+    return "\n".join(lines)
