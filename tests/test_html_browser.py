@@ -113,3 +113,132 @@ def test_report_in_a_real_browser(demo_audit: Any, browser: Any, artifacts_dir: 
     page.pdf(path=str(artifacts_dir / "report-print.pdf"))
     assert (artifacts_dir / "report-print.pdf").stat().st_size > 10_000
     assert problems == []
+
+
+def _stored_runs(tmp_path: Path, run_cli: Any) -> tuple[str, Path]:
+    """A store with four audits of the demo repository as its inventory changes: keys
+    deleted (leaks fixed), an allowlist added (a hygiene finding fixed)."""
+    from fastaudit import demo
+
+    repo = demo.build(tmp_path / "example-service")
+    inventory = demo.write_inventory(repo, tmp_path / "inventory.json")
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    base = json.loads(inventory.read_text())
+    for as_of, deleted in (
+        ("2026-04-30", ()),
+        ("2026-05-31", ("k-legacy",)),
+        ("2026-06-15", ("k-legacy", "k-staging-old")),
+        ("2026-06-30", ("k-legacy", "k-staging-old")),
+    ):
+        keys = [
+            {**k, "deleted_at": as_of} if k["id"] in deleted and not k.get("deleted_at") else k
+            for k in base["keys"]
+        ]
+        base = {**base, "keys": keys}
+        inventory.write_text(json.dumps(base))
+        result = run_cli(
+            "audit",
+            str(repo.path),
+            "--inventory",
+            str(inventory),
+            "--as-of",
+            as_of,
+            "--db",
+            url,
+            "--json",
+            str(tmp_path / "report.json"),
+            "--html",
+            str(tmp_path / "report.html"),
+        )
+        assert result.code in (0, 1), result.err
+    return url, tmp_path
+
+
+def test_trends_page_in_a_real_browser(
+    tmp_path: Path, run_cli: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    url, out = _stored_runs(tmp_path, run_cli)
+    page_path, json_path = out / "trends.html", out / "trends.json"
+    result = run_cli("trends", "--db", url, "--html", str(page_path), "--json", str(json_path))
+    assert result.code == 0, result.err
+    document = json.loads(json_path.read_text())
+    runs = document["runs"]
+    assert len(runs) == 4 and sum(r["fixed"] for r in runs) > 0
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(page_path.as_uri())
+    page.wait_for_load_state("load")
+    assert problems == [] and requests == [page_path.as_uri()]
+
+    def drawn(chart: str, series: str, x: str) -> str | None:
+        mark = page.locator(f'#{chart} svg [data-series="{series}"][data-x="{x}"]')
+        assert mark.count() == 1, (chart, series, x)
+        value: str | None = mark.get_attribute("data-value")
+        if value not in ("0", ""):  # a zero-length bar has nothing to see
+            assert mark.is_visible(), (chart, series, x)
+        return value
+
+    # Every point and bar the browser shows carries the JSON's number.
+    for run in runs:
+        for severity, count in run["open"].items():
+            assert drawn("trends-open", severity, run["as_of"]) == str(count)
+        for series in ("new", "fixed", "reopened"):
+            assert drawn("trends-flow", series, run["as_of"]) == str(run[series])
+    for severity, figures in document["time_to_fix"].items():
+        value = drawn("trends-ttf", "mean", severity)
+        expected = figures["mean_days"]
+        assert value == ("" if expected is None else f"{expected:g}")
+    for key in document["key_lifecycle"]:
+        assert drawn("trends-keys", "lifetime", key["id"]) == str(key["age_days"])
+    # The table beside each chart has the same numbers.
+    table = page.locator("#trends-open table.chart-table tbody tr")
+    assert table.count() == len(runs)
+    last = table.nth(len(runs) - 1).locator("td").all_inner_texts()
+    assert last[0] == runs[-1]["as_of"] and last[-1] == str(runs[-1]["open_total"])
+    # Titles and axis labels are part of each drawing.
+    for chart in ("trends-open", "trends-flow", "trends-ttf", "trends-sla", "trends-keys"):
+        assert page.locator(f"#{chart} svg title").text_content()
+    assert "open findings" in (page.locator("#trends-open svg").text_content() or "")
+    page.screenshot(path=str(artifacts_dir / "trends-desktop.png"), full_page=True)
+
+    # A phone: the charts shrink to the screen instead of overflowing it.
+    page.set_viewport_size({"width": 390, "height": 844})
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('svg.chart-svg')]"
+        ".map(s => s.getBoundingClientRect().right)"
+    )
+    assert widths and max(widths) <= 390
+    page.screenshot(path=str(artifacts_dir / "trends-narrow.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.pdf(path=str(artifacts_dir / "trends-print.pdf"))
+    assert problems == []
+
+
+def test_audit_report_with_a_store_has_trends_and_lifecycles(
+    tmp_path: Path, run_cli: Any, browser: Any, artifacts_dir: Path
+) -> None:
+    _, out = _stored_runs(tmp_path, run_cli)
+    document = json.loads((out / "report.json").read_text())
+    assert len(document["trends"]["runs"]) == 4
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.goto((out / "report.html").as_uri())
+    assert page.locator("#trends #trends-open svg").is_visible()
+    for key in document["key_lifecycle"]:
+        mark = page.locator(f'#key-lifecycle [data-series="lifetime"][data-x="{key["id"]}"]')
+        assert mark.get_attribute("data-value") == str(key["age_days"])
+    overlaps = [o for key in document["key_lifecycle"] for o in key["overlaps"]]
+    assert overlaps, "the example inventory has a rotation in progress"
+    assert page.locator('#key-lifecycle [data-series="overlap"]').count() == len(overlaps)
+    assert problems == []
+    page.locator("#lifecycle").screenshot(path=str(artifacts_dir / "report-lifecycle.png"))

@@ -321,7 +321,7 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
     start_day = min(days)
     last_day = max([end_day] + [_parse_day(e["rotation_due"]) for e in entries])
     span = max((last_day - start_day).days, 1)
-    width, left, right, top, row_h = 660, 170, 20, 40, 26
+    width, left, right, top, row_h = 660, 170, 36, 40, 26
     height = top + row_h * max(len(entries), 1) + 50
     plot_w = width - left - right
 
