@@ -11,12 +11,15 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from fastaudit.console import say
 from fastaudit.detect import generate_key
 from fastaudit.errors import InputError
+from fastaudit.inventory import Inventory
 from fastaudit.sources.gitproc import run_git
 
 DEMO_ENV = {
@@ -118,6 +121,58 @@ def write_inventory(repo: DemoRepo, target: Path) -> Path:
     return target
 
 
+PAST_RUNS = ("2026-03-31", "2026-04-30", "2026-05-31")
+
+
+def as_it_was(inventory: Inventory, when: datetime) -> Inventory:
+    """The inventory as it stood on `when`: keys not yet created left out, later deletions
+    and uses not yet happened."""
+    from dataclasses import replace
+
+    keys = []
+    for key in inventory.keys:
+        if key.created_at > when:
+            continue
+        keys.append(
+            replace(
+                key,
+                deleted_at=key.deleted_at if key.deleted_at and key.deleted_at <= when else None,
+                last_used_at=min(key.last_used_at, when) if key.last_used_at else None,
+            )
+        )
+    return Inventory(tuple(keys), inventory.source, inventory.notes)
+
+
+def _past_runs(
+    repo: DemoRepo, out_dir: Path, inventory: Inventory, leavers: list[Any], settings: Any
+) -> str:
+    """A fresh audit store holding audits of the example as of three earlier dates, so the
+    demo's report has a trends section: the store is where a team's runs accumulate."""
+    from fastaudit.audit import audit_report, plan
+    from fastaudit.audit_task import TaskOptions
+    from fastaudit.inventory import parse_when
+    from fastaudit.store import keep_run
+
+    path = out_dir / "audit-store.sqlite3"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    for day in PAST_RUNS:
+        when = parse_when(day, "demo")
+        past = as_it_was(inventory, when)
+        report = audit_report(
+            plan([str(repo.path)]),
+            settings,
+            inventory=past,
+            departures=[d for d in leavers if d.left_at <= when],
+            as_of=when,
+            options=TaskOptions(config=settings, use_cache=False),
+        )
+        keep_run(url, report, past, settings)
+    say(f"demo: audit store with {len(PAST_RUNS)} earlier runs at {path}")
+    return url
+
+
 def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     """Build the example, audit it with the example inventory, write HTML and JSON."""
     from fastaudit import config
@@ -126,6 +181,7 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     from fastaudit.inventory import load, parse_when
     from fastaudit.output import write_output
     from fastaudit.report import render
+    from fastaudit.store import keep_run
 
     workdir = keep or Path(tempfile.mkdtemp(prefix="fastaudit-demo-"))
     try:
@@ -144,14 +200,18 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
         from fastaudit.inventory import load_departures
 
         settings = config.Config()
+        inventory = load(inventory_path)
+        leavers = load_departures(departures)
+        store_url = _past_runs(repo, out_dir, inventory, leavers, settings)
         report = audit_report(
             plan([str(repo.path)]),
             settings,
-            inventory=load(inventory_path),
-            departures=load_departures(departures),
+            inventory=inventory,
+            departures=leavers,
             as_of=parse_when(DEMO_AS_OF, "demo"),
             options=TaskOptions(config=settings, use_cache=False),
         )
+        keep_run(store_url, report, inventory, settings)
         write_output(None, lambda stream: render(output_format, report, stream))
         write_reports(
             report,

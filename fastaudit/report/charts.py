@@ -63,7 +63,7 @@ def nice_max(value: float) -> float:
     if value <= 0:
         return 4
     if float(value).is_integer():
-        step = math.ceil(value / 4)
+        step: float = math.ceil(value / 4)
         if step > 10:
             base = 10 ** math.floor(math.log10(step))
             step = next(int(m * base) for m in (1, 1.5, 2, 2.5, 5, 10) if m * base >= step)
