@@ -1,7 +1,7 @@
 """Key lifecycles: each inventory key as a span from creation to deletion, with the rotation
-due date, the last use, and the overlap with the key that replaced it (both keys valid:
-step 4 of the vendor's rotation not yet done). Pure: the audit report draws it from the
-inventory, the trends page from the store."""
+due date, the last use, and the overlap with the key that replaced it, the next key made
+for the same purpose (both keys valid: step 4 of the vendor's rotation not yet done).
+Pure: the audit report draws it from the inventory, the trends page from the store."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ def lifecycles(
             end = key.deleted_at or as_of
             due = key.created_at + timedelta(days=max_age_days)
             overlaps = []
-            for successor in group_keys[index + 1 :]:
+            # A rotation hands over to the next key made for the same purpose: the old key
+            # and that one are both valid until the old one is deleted.
+            successor = group_keys[index + 1] if index + 1 < len(group_keys) else None
+            if successor is not None:
                 start = successor.created_at
                 stop = min(end, successor.deleted_at or as_of)
                 if start < end and stop > start:

@@ -277,5 +277,12 @@ def test_demo_command_writes_the_report(tmp_path: Path, run_cli: Any) -> None:
     assert {f["rule_id"] for f in document["findings"]} >= {"FAST001", "FAST002", "FAST140"}
     assert "Best practices scorecard" in (out / "report.html").read_text()
     assert "1. Never commit keys to source control" in result.out
-    for text in (result.out, result.err, *(p.read_text() for p in out.iterdir())):
-        assert list(find_keys(text.encode(), KeySpec())) == []  # no full key anywhere
+    # No full key anywhere: output, reports, and the audit store's database file.
+    for data in (
+        result.out.encode(),
+        result.err.encode(),
+        *(p.read_bytes() for p in out.iterdir()),
+    ):
+        assert list(find_keys(data, KeySpec())) == []
+    assert "audit-store.sqlite3" in {p.name for p in out.iterdir()}
+    assert len(document["trends"]["runs"]) == 4

@@ -6,6 +6,7 @@ is critical. The checker never needs the key itself: leaks arrive redacted."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from fastaudit.checks import CheckContext, CheckResult
 from fastaudit.detect import DEFAULT_PREFIXES
@@ -58,6 +59,55 @@ def hint_matches(hint: str, redacted: str, prefixes: tuple[str, ...] = DEFAULT_P
     return compared >= MIN_HINT_CHARS
 
 
+class HintIndex:
+    """Inventory keys by the characters their hints show, so matching N leaks against M
+    keys costs N lookups rather than N x M comparisons (an organisation's audit has
+    thousands of both)."""
+
+    def __init__(self, keys: Sequence[InventoryKey], prefixes: tuple[str, ...]) -> None:
+        self.prefixes = prefixes
+        self._by_head: dict[str, list[InventoryKey]] = defaultdict(list)
+        self._by_tail: dict[str, list[InventoryKey]] = defaultdict(list)
+        self._loose: list[InventoryKey] = []
+        for key in keys:
+            if not key.key_hint:
+                continue
+            text = key.key_hint.strip().replace("...", ELLIPSIS)
+            for known in sorted(prefixes, key=len, reverse=True):
+                if text.startswith(known):
+                    text = text[len(known) :]
+                    break
+            head, sep, tail = text.partition(ELLIPSIS)
+            if not sep:
+                tail = ""
+            # A hint showing at least MIN_HINT_CHARS at one end must agree with the
+            # redacted form's four characters at that end.
+            if len(head) >= MIN_HINT_CHARS:
+                self._by_head[head[:MIN_HINT_CHARS]].append(key)
+            elif len(tail) >= MIN_HINT_CHARS:
+                self._by_tail[tail[-MIN_HINT_CHARS:]].append(key)
+            else:
+                self._loose.append(key)
+
+    def matches(self, redacted: str) -> list[InventoryKey]:
+        parts = _split_redacted(redacted, self.prefixes)
+        if parts is None:
+            return []
+        _, head, tail = parts
+        candidates = (
+            self._by_head.get(head[:MIN_HINT_CHARS], [])
+            + self._by_tail.get(tail[-MIN_HINT_CHARS:], [])
+            + self._loose
+        )
+        seen: set[str] = set()
+        found = []
+        for key in candidates:
+            if key.id not in seen and hint_matches(key.key_hint or "", redacted, self.prefixes):
+                seen.add(key.id)
+                found.append(key)
+        return found
+
+
 def _passed(key: InventoryKey, reason: str) -> Pass:
     return Pass(Practice.NEVER_COMMIT, key.id, key.name, ("FAST140",), reason)
 
@@ -70,11 +120,10 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
         if leak.secret_sha256 and leak.redacted and leak.rule_id in ("FAST001", "FAST002"):
             groups[leak.secret_sha256].append(leak)
     matched_keys: set[str] = set()
+    index = HintIndex(inventory.keys, prefixes)
     for secret, leaks in groups.items():
         redacted = leaks[0].redacted or ""
-        matches = [
-            k for k in inventory.keys if k.key_hint and hint_matches(k.key_hint, redacted, prefixes)
-        ]
+        matches = index.matches(redacted)
         live = next((f.verification for f in leaks if f.verification == "live"), None)
         locations = sorted(
             {f"{f.repo + ':' if f.repo else ''}{f.path}:{f.line}" for f in leaks if f.path}

@@ -424,11 +424,38 @@ _SEVERITIES = ("critical", "high", "medium", "low", "info")
 _MAX_REPO_TIMELINES = 12
 
 
+MAX_LIFECYCLE_BARS = 60
+
+
+def _worth_drawing(entries: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most `limit` keys, those that need attention first (overdue, in a rotation
+    overlap, active, then the most recently deleted), kept in their grouped order."""
+
+    def urgency(item: tuple[int, dict[str, Any]]) -> tuple[int, int]:
+        _, e = item
+        if e["deleted_at"]:
+            return 3, -_parse_day(e["deleted_at"]).toordinal()
+        return (0 if e["overdue"] else 1 if e["overlaps"] else 2), 0
+
+    chosen = sorted(enumerate(entries), key=urgency)[:limit]
+    return [e for _, e in sorted(chosen, key=lambda item: item[0])]
+
+
 def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str) -> Chart:
+    drawn = _worth_drawing(entries, MAX_LIFECYCLE_BARS)
+    note = (
+        "Each key from creation to deletion. A hatched stretch is a rotation overlap "
+        "(old and new key both valid); a dashed tick is when rotation was due."
+    )
+    if len(drawn) < len(entries):
+        note += (
+            f" The chart draws {len(drawn)} of {len(entries)} keys (overdue, overlapping and "
+            "active first); the table lists them all."
+        )
     return Chart(
         id=chart_id,
         title="Key lifecycles",
-        svg=lifecycle_chart(chart_id, entries, as_of),
+        svg=lifecycle_chart(chart_id, drawn, as_of),
         headers=[
             "Key",
             "Environment",
@@ -454,8 +481,7 @@ def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: st
             ]
             for e in entries
         ],
-        note="Each key from creation to deletion. A hatched stretch is a rotation overlap "
-        "(old and new key both valid); a dashed tick is when rotation was due.",
+        note=note,
     )
 
 

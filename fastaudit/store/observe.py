@@ -29,6 +29,7 @@ from fastaudit.detect import DEFAULT_PREFIXES
 from fastaudit.findings import RULES, Finding, Severity
 
 if TYPE_CHECKING:
+    from fastaudit.checks.leaks import HintIndex
     from fastaudit.inventory import Inventory, InventoryKey
     from fastaudit.report import Report
 
@@ -134,7 +135,7 @@ def _repos(report: Report) -> list[RepoSeen]:
 
 def observe(report: Report, inventory: Inventory | None) -> Observation:
     """Sort a run's findings into subjects, occurrences and the leaks it proves fixed."""
-    from fastaudit.checks.leaks import hint_matches
+    from fastaudit.checks.leaks import HintIndex
 
     repos = _repos(report)
     default_repo = repos[0].name if len(repos) == 1 else None
@@ -200,15 +201,12 @@ def observe(report: Report, inventory: Inventory | None) -> Observation:
     retired: set[str] = set()
     active: set[str] = set()
     keys = inventory.keys if inventory is not None else ()
+    index = HintIndex(keys, prefixes)
     for fingerprint, found in leak_findings.items():
         live = any(f.verification == "live" for f in found)
         flagged = any(f.rule_id == "FAST140" for f in found)
         redacted = secrets.get(fingerprint, "")
-        matches = [
-            k
-            for k in keys
-            if k.key_hint and redacted and hint_matches(k.key_hint, redacted, prefixes)
-        ]
+        matches = index.matches(redacted) if redacted else []
         if live or flagged or any(k.active for k in matches):
             active.add(fingerprint)
         elif inventory is not None and matches:
@@ -262,10 +260,8 @@ def _any_in_head(found: Sequence[Finding]) -> bool | None:
     return None
 
 
-def retires(keys: Sequence[InventoryKey], redacted: str, prefixes: tuple[str, ...]) -> bool:
+def retires(index: HintIndex, redacted: str) -> bool:
     """Whether an inventory proves a leak (known only by its redacted form) fixed: keys
     match it and every one of them is deleted."""
-    from fastaudit.checks.leaks import hint_matches
-
-    matches = [k for k in keys if k.key_hint and hint_matches(k.key_hint, redacted, prefixes)]
+    matches = index.matches(redacted)
     return bool(matches) and not any(k.active for k in matches)

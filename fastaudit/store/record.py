@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
 
+from fastaudit.checks.leaks import HintIndex
 from fastaudit.store import schema as t
 from fastaudit.store.db import write_lock
 from fastaudit.store.observe import KEY, LEAK, REPOSITORY, SECRET, Observation, Subject, retires
@@ -365,6 +366,7 @@ class _Writer:
             if row.identity not in present
         ]
         holders = self._secret_holders([r.secret_id for r in candidates if r.kind == SECRET])
+        index = HintIndex(obs.inventory or (), obs.prefixes)
         fixed = []
         for row in candidates:
             if row.kind == KEY:
@@ -378,7 +380,7 @@ class _Writer:
                 proven = row.fingerprint in obs.retired or (
                     obs.inventory is not None
                     and row.fingerprint not in obs.active_leaks
-                    and retires(obs.inventory, row.redacted, obs.prefixes)
+                    and retires(index, row.redacted)
                 )
             else:
                 proven = False
