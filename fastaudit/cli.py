@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
-OUTPUT_FORMATS = ["text", "json", "sarif", "html", "junit"]
+OUTPUT_FORMATS = ["text", "json", "sarif", "html", "junit", "gitlab"]
 
 
 def _stack(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
@@ -479,6 +479,7 @@ _REPORT_FILES = (
     ("json", "Write the JSON report here."),
     ("sarif", "Write SARIF 2.1.0 here."),
     ("junit", "Write JUnit XML here (one suite per rule, one case per key)."),
+    ("gitlab", "Write GitLab's secret-detection report here (gl-secret-detection-report.json)."),
 )
 
 
@@ -573,6 +574,7 @@ def audit(
     json_path: Path | None,
     sarif_path: Path | None,
     junit_path: Path | None,
+    gitlab_path: Path | None,
     previous: Path | None,
     all_objects: bool,
     no_cache: bool,
@@ -658,7 +660,14 @@ def audit(
         bar.close()
     _keep_run(db_url, report, inv, cfg)
     _write_reports(
-        report, {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
+        report,
+        {
+            "html": html_path,
+            "json": json_path,
+            "sarif": sarif_path,
+            "junit": junit_path,
+            "gitlab": gitlab_path,
+        },
     )
     _emit(report, output_format, None)
     return _exit_code(
@@ -672,7 +681,7 @@ def audit(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "html", "junit"]),
+    type=click.Choice(OUTPUT_FORMATS),
     default="text",
     show_default=True,
     help="What to print on stdout (when no file option is given).",
@@ -683,13 +692,20 @@ def report_command(
     json_path: Path | None,
     sarif_path: Path | None,
     junit_path: Path | None,
+    gitlab_path: Path | None,
     output_format: str,
 ) -> int:
-    """Re-render a saved JSON report as HTML, SARIF, JUnit or text."""
+    """Re-render a saved JSON report as HTML, SARIF, JUnit, GitLab's format or text."""
     from fastaudit import saved
 
     report = saved.load_report(findings_json)
-    targets = {"html": html_path, "json": json_path, "sarif": sarif_path, "junit": junit_path}
+    targets = {
+        "html": html_path,
+        "json": json_path,
+        "sarif": sarif_path,
+        "junit": junit_path,
+        "gitlab": gitlab_path,
+    }
     _write_reports(report, targets)
     if not any(targets.values()):
         _emit(report, output_format, None)
@@ -936,6 +952,94 @@ def trends_command(
         say(f"wrote trends page to {html_path}")
     click.echo(trends.summary_text(document, shown))
     return 0
+
+
+@cli.group("ci")
+def ci_group() -> None:
+    """The CI gate, as the GitHub Action and the GitLab CI template run it."""
+
+
+def _gate_options(func: F) -> F:
+    options = [
+        click.option(
+            "--mode",
+            type=click.Choice(["diff", "history", "audit"]),
+            default="diff",
+            show_default=True,
+            help="diff: what the pull request, merge request or push adds; history: every "
+            "commit; audit: working tree, history and checks.",
+        ),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--verify", is_flag=True, help="Ask Tools.FAST whether found keys are live."),
+    ]
+    return _stack(func, options)
+
+
+def _gate(
+    mode: str, fail_on: str, baseline: Path | None, config_path: Path | None, verify: bool
+) -> Any:
+    from fastaudit.ci.gate import GateOptions
+
+    return GateOptions(
+        mode=mode, fail_on=fail_on, baseline=baseline, config=config_path, verify=verify
+    )
+
+
+@ci_group.command("github")
+@_gate_options
+@click.option(
+    "--sarif",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("fastaudit.sarif"),
+    show_default=True,
+    help="SARIF for github/codeql-action/upload-sarif (relative to the workspace).",
+)
+@click.option("--no-sarif", is_flag=True, help="Write no SARIF file.")
+def ci_github(
+    mode: str,
+    fail_on: str,
+    baseline: Path | None,
+    config_path: Path | None,
+    verify: bool,
+    sarif: Path,
+    no_sarif: bool,
+) -> int:
+    """Scan what a GitHub event adds: annotations, job summary, SARIF, step outputs."""
+    import os
+
+    from fastaudit.ci import github
+
+    options = _gate(mode, fail_on, baseline, config_path, verify)
+    return github.run(os.environ, options, None if no_sarif else sarif)
+
+
+@ci_group.command("gitlab")
+@_gate_options
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gl-secret-detection-report.json"),
+    show_default=True,
+    help="GitLab's secret-detection report (relative to the project dir).",
+)
+def ci_gitlab(
+    mode: str,
+    fail_on: str,
+    baseline: Path | None,
+    config_path: Path | None,
+    verify: bool,
+    report_path: Path,
+) -> int:
+    """Scan what a GitLab pipeline asks for and write its secret-detection report."""
+    import os
+
+    from fastaudit.ci import gitlab
+
+    options = _gate(mode, fail_on, baseline, config_path, verify)
+    return gitlab.run(os.environ, options, report_path)
 
 
 def main(argv: list[str] | None = None) -> int:

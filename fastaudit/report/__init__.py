@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "sarif": "fastaudit.report.sarif",
     "html": "fastaudit.report.html",
     "junit": "fastaudit.report.junit",
+    "gitlab": "fastaudit.report.gitlab",
 }
 
 
@@ -170,7 +171,7 @@ def renderer(name: str) -> Renderer:
 
 # Formats whose renderer builds a document from the raw report and cleans that itself
 # (SARIF must percent-encode a file name's original bytes, not an escaped form).
-_CLEANS_OWN_DOCUMENT = frozenset({"json", "sarif"})
+_CLEANS_OWN_DOCUMENT = frozenset({"json", "sarif", "gitlab"})
 
 
 def render(name: str, report: Report, stream: IO[str]) -> None:
