@@ -362,18 +362,9 @@ def _timelines(
             series.append(total)
         counts[name] = series
     ordered = sorted(counts.items(), key=lambda item: (-max(item[1]), item[0]))
-    return [
-        {
-            "name": name,
-            "open": [
-                {"run": r.id, "as_of": _day(r.as_of), "open": n}
-                for r, n in zip(window, row, strict=True)
-            ],
-            "peak": max(row),
-            "now": row[-1],
-        }
-        for name, row in ordered
-    ]
+    # One number per run of the window, in the order of "runs": a year of daily runs over
+    # thousands of repositories stays a compact list rather than a dict per point.
+    return [{"name": name, "open": row, "peak": max(row), "now": row[-1]} for name, row in ordered]
 
 
 def summary_text(document: Mapping[str, Any], store: str) -> str:

@@ -16,18 +16,18 @@ REPORT_NAME = "gl-secret-detection-report.json"
 
 def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
     head = env.get("CI_COMMIT_SHA") or "HEAD"
+    branch, default = env.get("CI_COMMIT_BRANCH"), env.get("CI_DEFAULT_BRANCH")
+    where = f"the default branch {default}" if branch and branch == default else "this pipeline"
     if mode != "diff":
-        return Range(head, None, "the whole history")
+        return Range(head, None, f"the whole history ({where})")
     source = env.get("CI_PIPELINE_SOURCE", "")
     base = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
     if source == "merge_request_event" and base:
         iid = env.get("CI_MERGE_REQUEST_IID", "?")
         return Range(head, base, f"merge request !{iid} ({base[:12]}..{head[:12]})")
-    branch, default = env.get("CI_COMMIT_BRANCH"), env.get("CI_DEFAULT_BRANCH")
     before = env.get("CI_COMMIT_BEFORE_SHA", "")
     if branch and branch != default and before and before != ZERO_SHA:
         return Range(head, before, f"push to {branch} ({before[:12]}..{head[:12]})")
-    where = f"the default branch {default}" if branch and branch == default else "this pipeline"
     return Range(head, None, f"the whole history ({where})")
 
 

@@ -425,6 +425,7 @@ _MAX_REPO_TIMELINES = 12
 
 
 MAX_LIFECYCLE_BARS = 60
+MAX_TABLE_ROWS = 200
 
 
 def _worth_drawing(entries: Sequence[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
@@ -443,14 +444,15 @@ def _worth_drawing(entries: Sequence[dict[str, Any]], limit: int) -> list[dict[s
 
 def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str) -> Chart:
     drawn = _worth_drawing(entries, MAX_LIFECYCLE_BARS)
+    listed = _worth_drawing(entries, MAX_TABLE_ROWS)
     note = (
         "Each key from creation to deletion. A hatched stretch is a rotation overlap "
         "(old and new key both valid); a dashed tick is when rotation was due."
     )
     if len(drawn) < len(entries):
         note += (
-            f" The chart draws {len(drawn)} of {len(entries)} keys (overdue, overlapping and "
-            "active first); the table lists them all."
+            f" The chart draws {len(drawn)} of {len(entries)} keys and the table lists "
+            f"{len(listed)}, overdue, overlapping and active keys first; the JSON has them all."
         )
     return Chart(
         id=chart_id,
@@ -479,7 +481,7 @@ def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: st
                 )
                 or "–",
             ]
-            for e in entries
+            for e in listed
         ],
         note=note,
     )
@@ -579,13 +581,13 @@ def trends_figures(
                     f"{prefix}-repos",
                     "Open findings per repository",
                     labels,
-                    [(r["name"], [point["open"] for point in r["open"]]) for r in repos[:4]],
+                    [(r["name"], r["open"]) for r in repos[:4]],
                     x_label="run (as-of date)",
                     y_label="open findings",
                 ),
                 headers=["Repository", "now", "peak", *labels[-6:]],
                 rows=[
-                    [r["name"], r["now"], r["peak"], *(p["open"] for p in r["open"][-6:])]
+                    [r["name"], r["now"], r["peak"], *r["open"][-6:]]
                     for r in doc["repositories"][:200]
                 ],
                 note="The chart shows the four repositories with the highest peak; the table "
