@@ -12,7 +12,15 @@ from fastaudit.errors import InputError
 
 def parse(text: str, what: str) -> Any:
     """`text` as JSON; InputError for anything malformed, including nesting so deep that
-    the parser would run out of stack (a 100,000-deep array)."""
+    the parser would run out of stack (a 100,000-deep array).
+
+    The garbage collector is paused while parsing: a collection that happens at the
+    bottom of a deep parse runs other objects' finalizers with no stack left, and their
+    failures would print tracebacks past the one-line error."""
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -21,6 +29,9 @@ def parse(text: str, what: str) -> Any:
         raise InputError(f"{what} nests too deeply to be a real document") from None
     except ValueError as exc:  # e.g. integers too long to convert
         raise InputError(f"{what} is not usable JSON: {exc}") from None
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_text(path: Path, what: str, *, encoding: str = "utf-8") -> str:

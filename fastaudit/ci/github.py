@@ -8,7 +8,6 @@ any other event, or `mode: history`, scans the whole history.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,9 @@ def _payload(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return {}
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the event payload {path}: {exc}") from None
+    from fastaudit import jsonio
+
+    document = jsonio.load(Path(path), "the event payload")
     return document if isinstance(document, dict) else {}
 
 
