@@ -290,7 +290,7 @@ def compute(
     time_to_fix = {}
     for severity in (*SEVERITIES, "all"):
         days = [
-            (e["fixed_at"] - e["opened_at"]).total_seconds() / 86400
+            max((e["fixed_at"] - e["opened_at"]).total_seconds(), 0) / 86400
             for e in closed
             if severity == "all" or e["severity"] == severity
         ]

@@ -535,3 +535,61 @@ def test_trends_json_matches_its_schema(tmp_path: Path, run_cli: Any, make_key: 
     jsonschema.validate(document, report_schema)
     assert document["key_lifecycle"][0]["overdue"] is True
     assert document["parameters"]["db"].startswith("sqlite:///")
+
+
+def test_history_and_check_keep_their_runs_too(
+    tmp_path: Path, repo: Repo, run_cli: Any, make_key: Any
+) -> None:
+    """`--db` on `history` records the repository's leaks; on `check`, the inventory's
+    hygiene findings and keys (and a leak proved dead by the inventory is fixed)."""
+    url = f"sqlite:///{tmp_path / 's.sqlite3'}"
+    key = make_key()
+    repo.write("old.env", f"FAST_API_KEY={key}\n")
+    repo.commit("key", "2026-01-01T10:00:00Z")
+    report = tmp_path / "history.json"
+    result = run_cli(
+        "history", str(repo.path), "--db", url, "--format", "json", "--output", str(report)
+    )
+    assert result.code == 1, result.err
+    (leak,) = rows(url, select(t.findings).where(t.findings.c.kind == "leak"))
+    assert leak.state == "open" and leak.in_head is True
+    assert [r.name for r in rows(url, select(t.repositories))] == ["repo"]
+    inventory = write_inventory(
+        tmp_path / "inv.json",
+        [
+            {
+                "id": "k-old",
+                "name": "Old Production",
+                "environment": "production",
+                "created_at": "2025-12-01",
+                "deleted_at": "2026-01-05",
+                "key_hint": hint(key),
+            },
+            {
+                "id": "k-new",
+                "name": "New Production",
+                "environment": "production",
+                "created_at": "2026-01-04",
+                "last_used_at": "2026-01-09",
+                "allowed_ips": [],
+            },
+        ],
+    )
+    # A run dated before the newest one is refused: dates in the store only move forward.
+    backdated = run_cli(
+        "check", "--inventory", str(inventory), "--as-of", "2026-01-10", "--db", url
+    )
+    assert backdated.code == 2 and "date order" in backdated.err
+    checked = run_cli(
+        "check", "--inventory", str(inventory), "--findings", str(report), "--db", url
+    )
+    assert checked.code == 1, checked.err
+    (leak,) = rows(url, select(t.findings).where(t.findings.c.kind == "leak"))
+    assert leak.state == "fixed" and day(leak.fixed_at) == day(leak.first_seen_at)
+    assert {r.key_id for r in rows(url, select(t.inventory_keys))} == {"k-old", "k-new"}
+    new_key_rules = {
+        r.rule_id for r in rows(url, select(t.findings).where(t.findings.c.key_id == "k-new"))
+    }
+    assert "FAST101" in new_key_rules
+    outcomes = {(r.rule_id, r.outcome) for r in rows(url, select(t.check_results))}
+    assert ("FAST101", "fail") in outcomes

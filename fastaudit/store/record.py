@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
@@ -96,6 +96,15 @@ class _Writer:
             from fastaudit.store.db import StoreError
 
             raise StoreError(f"run {self.run_uid} is already in the store: it is kept once")
+        latest = _utc(c.execute(select(func.max(t.runs.c.as_of))).scalar())
+        if latest is not None and self.at is not None and self.at < latest - timedelta(days=1):
+            from fastaudit.store.db import StoreError
+
+            raise StoreError(
+                f"this run is as of {self.at:%Y-%m-%d}, before the newest run in the store "
+                f"({latest:%Y-%m-%d}): runs are kept in date order, so a first-seen or fixed "
+                "date never comes before an earlier one"
+            )
         self.previous_repo_run = c.execute(
             select(func.max(t.runs.c.id)).where(t.runs.c.repositories > 0)
         ).scalar()
