@@ -41,13 +41,9 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def visible_rows(page: Any) -> list[Any]:
-    return page.locator("#all-findings tbody tr:not(.hidden)").all()
-
-
-def test_report_in_a_real_browser(demo_audit: Any, browser: Any, artifacts_dir: Path) -> None:
-    _, out, _ = demo_audit
-    document = json.loads((out / "report.json").read_text())
+def watched_page(browser: Any) -> tuple[Any, list[str], list[str]]:
+    """A desktop-sized page, with the console errors and warnings it logs and every
+    request it makes collected (a CSP violation shows as a console error)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
     requests: list[str] = []
@@ -56,6 +52,17 @@ def test_report_in_a_real_browser(demo_audit: Any, browser: Any, artifacts_dir: 
     )
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
+    return page, problems, requests
+
+
+def visible_rows(page: Any) -> list[Any]:
+    return page.locator("#all-findings tbody tr:not(.hidden)").all()
+
+
+def test_report_in_a_real_browser(demo_audit: Any, browser: Any, artifacts_dir: Path) -> None:
+    _, out, _ = demo_audit
+    document = json.loads((out / "report.json").read_text())
+    page, problems, requests = watched_page(browser)
     url = (out / "report.html").as_uri()
     page.goto(url)
     page.wait_for_load_state("load")
@@ -165,14 +172,7 @@ def test_trends_page_in_a_real_browser(
     runs = document["runs"]
     assert len(runs) == 4 and sum(r["fixed"] for r in runs) > 0
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    requests: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
+    page, problems, requests = watched_page(browser)
     page.goto(page_path.as_uri())
     page.wait_for_load_state("load")
     assert problems == [] and requests == [page_path.as_uri()]
@@ -227,12 +227,9 @@ def test_audit_report_with_a_store_has_trends_and_lifecycles(
     _, out = _stored_runs(tmp_path, run_cli)
     document = json.loads((out / "report.json").read_text())
     assert len(document["trends"]["runs"]) == 4
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
+    page, problems, requests = watched_page(browser)
     page.goto((out / "report.html").as_uri())
+    assert requests == [(out / "report.html").as_uri()]
     assert page.locator("#trends #trends-open svg").is_visible()
     for key in document["key_lifecycle"]:
         mark = page.locator(f'#key-lifecycle [data-series="lifetime"][data-x="{key["id"]}"]')

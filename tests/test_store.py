@@ -119,6 +119,18 @@ def day(value: Any) -> str | None:
     return None if value is None else str(value)[:10]
 
 
+def keyed_repo(parent: Path, name: str, keys: int, make_key: Any) -> Path:
+    """A repository with one commit holding `keys` fresh keys, one file each."""
+    path = parent / name
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    for index in range(keys):
+        (path / f"k{index}.env").write_text(f"FAST_API_KEY={make_key()}\n")
+    git(path, "add", "-A")
+    git(path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "keys")
+    return path
+
+
 def test_a_year_of_a_leaking_repository(
     store_url: str, repo: Repo, tmp_path: Path, run_cli: Any, make_key: Any
 ) -> None:
@@ -428,16 +440,7 @@ def test_two_audits_writing_at_once_are_both_kept_whole(tmp_path: Path, make_key
     """Two processes finish at the same moment on one SQLite store: each run's write takes
     the store's lock, so both runs and all their rows are there."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    repos = []
-    for name in ("alpha", "beta"):
-        path = tmp_path / name
-        path.mkdir()
-        git(path, "init", "-q", "-b", "main")
-        for index in range(30):
-            (path / f"k{index}.env").write_text(f"FAST_API_KEY={make_key()}\n")
-        git(path, "add", "-A")
-        git(path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "keys")
-        repos.append(path)
+    repos = [keyed_repo(tmp_path, name, 30, make_key) for name in ("alpha", "beta")]
     # Create the store first so both writers race on recording, not on creating it.
     subprocess.run([sys.executable, "-m", "fastaudit", "db", "upgrade", "--db", url], check=True)
     procs = [
@@ -463,16 +466,7 @@ def test_two_audits_writing_at_once_are_both_kept_whole(tmp_path: Path, make_key
 
 def test_trends_since_and_repo(tmp_path: Path, run_cli: Any, make_key: Any) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    paths = []
-    for name, count in (("one", 1), ("two", 3)):
-        path = tmp_path / name
-        path.mkdir()
-        git(path, "init", "-q", "-b", "main")
-        for index in range(count):
-            (path / f"{index}.env").write_text(f"FAST_API_KEY={make_key()}\n")
-        git(path, "add", "-A")
-        git(path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "keys")
-        paths.append(path)
+    paths = [keyed_repo(tmp_path, "one", 1, make_key), keyed_repo(tmp_path, "two", 3, make_key)]
     inventory = write_inventory(tmp_path / "inv.json", [])
     for as_of in ("2026-01-01", "2026-03-01", "2026-05-01"):
         audit(run_cli, paths[0], inventory, as_of, url, str(paths[1]))
@@ -490,12 +484,7 @@ def test_trends_since_and_repo(tmp_path: Path, run_cli: Any, make_key: Any) -> N
 
 def test_sla_per_severity_from_the_config(tmp_path: Path, run_cli: Any, make_key: Any) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    path = tmp_path / "svc"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "k.env").write_text(f"FAST_API_KEY={make_key()}\n")
-    git(path, "add", "-A")
-    git(path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "key")
+    path = keyed_repo(tmp_path, "svc", 1, make_key)
     inventory = write_inventory(tmp_path / "inv.json", [])
     for as_of in ("2026-01-01", "2026-01-20"):
         audit(run_cli, path, inventory, as_of, url)
@@ -516,12 +505,7 @@ def test_trends_json_matches_its_schema(tmp_path: Path, run_cli: Any, make_key: 
     from tests.conftest import REPO_ROOT
 
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    path = tmp_path / "svc"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    (path / "k.env").write_text(f"FAST_API_KEY={make_key()}\n")
-    git(path, "add", "-A")
-    git(path, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "key")
+    path = keyed_repo(tmp_path, "svc", 1, make_key)
     inventory = write_inventory(
         tmp_path / "inv.json",
         [{"id": "k1", "name": "Staging", "environment": "staging", "created_at": "2025-01-01"}],
