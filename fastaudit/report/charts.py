@@ -321,7 +321,7 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
     start_day = min(days)
     last_day = max([end_day] + [_parse_day(e["rotation_due"]) for e in entries])
     span = max((last_day - start_day).days, 1)
-    width, left, right, top, row_h = 660, 170, 36, 40, 26
+    width, left, right, top, row_h = 700, 210, 36, 40, 26
     height = top + row_h * max(len(entries), 1) + 50
     plot_w = width - left - right
 
@@ -350,8 +350,12 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
         created = _parse_day(entry["created_at"])
         ended = _parse_day(entry["deleted_at"]) if entry["deleted_at"] else end_day
         x0, x1 = x_of(created), max(x_of(ended), x_of(created) + 1)
-        label = entry["name"] if len(entry["name"]) <= 26 else entry["name"][:25] + "…"
         env = f" ({entry['environment']})" if entry.get("environment") else ""
+        label = (
+            entry["name"]
+            if len(entry["name"]) + len(env) <= 32
+            else (entry["name"][: max(32 - len(env) - 1, 8)] + "…")
+        )
         body.append(
             f'<g class="key" data-key="{_e(entry["id"])}">'
             f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="10" {_FONT} '
