@@ -393,10 +393,13 @@ def _locate(
     commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
     refs_cache: dict[str, list[str]] = {}
     tag_refs = git.refs_by_object(repo) if any(objects[o].kind == "tag" for o in messages) else {}
+    refs_cache.update(
+        git.refs_containing_many(repo, [o for o in messages if objects[o].kind == "commit"])
+    )
     for oid in messages:
         kind = objects[oid].kind
         if kind == "commit":
-            refs = refs_cache.setdefault(oid, git.refs_containing(repo, oid))
+            refs = refs_cache.get(oid, [])
             meta = commit_meta.get(oid, (0, None, None))
             path = COMMIT_MESSAGE
         else:
@@ -448,13 +451,17 @@ def _findings(
             if best is None or (loc.reachable, -loc.timestamp) > (best.reachable, -best.timestamp):
                 earliest[key] = loc
 
+    asked = [
+        loc.commit
+        for loc in earliest.values()
+        if loc.commit is not None and loc.reachable and not refs_cache.get(loc.commit)
+    ]
+    refs_cache.update(git.refs_containing_many(repo, asked))
     findings: list[Finding] = []
     for (secret, _path), loc in earliest.items():
         refs = refs_cache.get(loc.oid, []) if loc.commit is None else []  # a tag object
         if loc.commit is not None and loc.reachable:
-            refs = refs_cache.get(loc.commit) or refs_cache.setdefault(
-                loc.commit, git.refs_containing(repo, loc.commit)
-            )
+            refs = refs_cache.get(loc.commit, [])
         rule_id = "FAST001" if in_head[secret] else "FAST002"
         evidence: dict[str, object] = {"object": loc.oid}
         if not loc.reachable:

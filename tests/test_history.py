@@ -456,3 +456,38 @@ def test_many_corrupt_objects_do_not_stall_the_scan(
 
     assert rows == [("FAST001", "good.env", 1, first, True)]
     assert any("could not read" in w for w in document["warnings"])
+
+
+def test_refs_containing_many_agrees_with_for_each_ref(repo: Repo) -> None:
+    """One graph walk answers what `for-each-ref --contains` answers per commit: branches,
+    lightweight, annotated and nested tags, merges, a side branch, an unreachable commit."""
+    from fastaudit.sources import gitobjects
+
+    commits = []
+    for index in range(6):
+        repo.write("f.txt", f"{index}\n")
+        commits.append(repo.commit(f"c{index}"))
+    repo.git("checkout", "-q", "-b", "side", commits[2])
+    repo.write("side.txt", "side\n")
+    side = repo.commit("side")
+    repo.git("checkout", "-q", "main")
+    repo.git("-c", "commit.gpgsign=false", "merge", "-q", "--no-edit", "side")
+    repo.git("tag", "light", commits[1])
+    repo.git("tag", "-a", "-m", "annotated", "annotated", commits[3])
+    repo.git("tag", "-a", "-m", "nested", "nested", "annotated")
+    repo.git("tag", "-a", "-m", "tree", "tree-tag", f"{commits[0]}^{{tree}}")
+    repo.git("checkout", "-q", "-b", "gone", commits[4])
+    repo.write("gone.txt", "x\n")
+    gone = repo.commit("gone")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-D", "gone")
+    asked = [*commits, side, gone]
+    info = gitobjects.inspect(repo.path)
+    answers = gitobjects.refs_containing_many(info, asked)
+    for commit in asked:
+        expected = sorted(
+            repo.git("for-each-ref", "--contains", commit, "--format=%(refname)").split()
+        )
+        assert answers[commit] == expected, commit
+    assert answers[gone] == []
+    assert "refs/tags/nested" in answers[commits[3]]
