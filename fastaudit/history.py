@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import resource
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastaudit import history_cache
 from fastaudit.detect import KeySpec, KeyVault
@@ -24,7 +25,7 @@ from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes, scan_chunks
 from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
 from fastaudit.sources import gitobjects as git
-from fastaudit.sources.gitproc import run_git
+from fastaudit.sources.gitproc import current_deadline, run_git, under_deadline
 
 COMMIT_MESSAGE = "(commit message)"
 TAG_MESSAGE = "(tag message)"
@@ -282,6 +283,46 @@ class _Location:
     reachable: bool = True
 
 
+T = TypeVar("T")
+
+
+class _Prefetch(Generic[T]):
+    """A value computed on a background thread from `start()` on (under the scan's own
+    deadline), or on first use if never started; an error is raised where the value is
+    asked for, as if computed there."""
+
+    def __init__(self, compute: Callable[[git.RepoInfo], T], repo: git.RepoInfo) -> None:
+        self._compute, self._repo = compute, repo
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> _Prefetch[T]:
+        deadline = current_deadline()
+
+        def work() -> None:
+            try:
+                with under_deadline(deadline):
+                    self._value = self._compute(self._repo)
+            except BaseException as exc:  # handed to the caller of get()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, name="fastaudit-prefetch", daemon=True)
+        self._thread.start()
+        return self
+
+    def get(self) -> T:
+        if self._thread is None:
+            self._value = self._compute(self._repo)
+            self._thread = threading.current_thread()  # computed: never again
+        elif self._thread is not threading.current_thread():
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
 def _attribute(
     repo: git.RepoInfo,
     objects: dict[str, _ObjectKeys],
@@ -296,13 +337,18 @@ def _attribute(
         return []
     memo_key = _attribution_key(repo, objects, revisions, options)
     remembered = memo.get(memo_key) if memo is not None and memo_key else None
+    # Which refs hold each commit needs the whole commit graph; git reads it on the other
+    # core while the attribution walk below runs on this one.
+    graph = _Prefetch(git.commit_graph, repo)
+    if remembered is None:
+        graph.start()
     if remembered is not None:
         locations = [_Location(**loc) for loc in remembered["locations"]]
         refs_cache: dict[str, list[str]] = dict(remembered["refs"])
         skipped = int(remembered["skipped"])
     else:
         try:
-            locations, refs_cache, skipped = _locate(repo, objects, revisions, options)
+            locations, refs_cache, skipped = _locate(repo, objects, revisions, options, graph)
         except InputError as exc:
             # A damaged repository can hold readable key blobs whose commits are gone:
             # the keys are still reported, without the commit that added them.
@@ -319,7 +365,7 @@ def _attribute(
             f"{skipped} object(s) holding a key are not reachable from any ref (deleted "
             "branch, amended commit); add --all-objects to report them"
         )
-    findings = _findings(repo, objects, locations, refs_cache, head_blobs)
+    findings = _findings(repo, objects, locations, refs_cache, head_blobs, graph)
     if memo is not None and memo_key:
         memo.clear()
         memo[memo_key] = {
@@ -352,6 +398,7 @@ def _locate(
     objects: dict[str, _ObjectKeys],
     revisions: Sequence[str],
     options: HistoryOptions,
+    graph: _Prefetch[git.CommitGraph],
 ) -> tuple[list[_Location], dict[str, list[str]], int]:
     """Every (object, path, commit) that put a key-holding object into history."""
     locations: list[_Location] = []
@@ -393,9 +440,9 @@ def _locate(
     commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
     refs_cache: dict[str, list[str]] = {}
     tag_refs = git.refs_by_object(repo) if any(objects[o].kind == "tag" for o in messages) else {}
-    refs_cache.update(
-        git.refs_containing_many(repo, [o for o in messages if objects[o].kind == "commit"])
-    )
+    message_commits = [o for o in messages if objects[o].kind == "commit"]
+    if message_commits:
+        refs_cache.update(graph.get().refs_containing(message_commits))
     for oid in messages:
         kind = objects[oid].kind
         if kind == "commit":
@@ -431,6 +478,7 @@ def _findings(
     locations: list[_Location],
     refs_cache: dict[str, list[str]],
     head_blobs: dict[str, list[str]],
+    graph: _Prefetch[git.CommitGraph],
 ) -> list[Finding]:
 
     # The earliest introduction of each secret on each path.
@@ -456,7 +504,8 @@ def _findings(
         for loc in earliest.values()
         if loc.commit is not None and loc.reachable and not refs_cache.get(loc.commit)
     ]
-    refs_cache.update(git.refs_containing_many(repo, asked))
+    if asked:
+        refs_cache.update(graph.get().refs_containing(asked))
     findings: list[Finding] = []
     for (secret, _path), loc in earliest.items():
         refs = refs_cache.get(loc.oid, []) if loc.commit is None else []  # a tag object

@@ -602,20 +602,53 @@ def commit_metadata(repo: RepoInfo, commits: Sequence[str]) -> dict[str, tuple[i
     return meta
 
 
-def refs_containing_many(repo: RepoInfo, commits: Sequence[str]) -> dict[str, list[str]]:
-    """For each of `commits`, every ref whose history holds it: what `for-each-ref
-    --contains` answers, for all of them from one walk of the commit graph.
+@dataclass
+class CommitGraph:
+    """Every commit the refs reach, with its children, and the refs at each tip: enough to
+    say which refs hold any commit without asking git once per commit."""
 
-    `for-each-ref --contains` walks from every ref for every commit asked about; a mirror
-    of a GitHub repository has thousands of pull-request refs, where 14 such calls took 89
-    seconds on pip's history. Here the refs' commits are read once, the graph once
-    (`rev-list --parents`), and each commit's descendants are walked child to child,
-    reusing the answer of any other asked-about commit met on the way."""
+    tips: dict[str, list[str]]
+    children: dict[str, list[str]]
+    order: dict[str, int]
+
+    def refs_containing(self, commits: Sequence[str]) -> dict[str, list[str]]:
+        """For each commit, the refs whose history holds it (what `for-each-ref
+        --contains` answers), walking descendants child to child and reusing the answer
+        of any other asked-about commit met on the way."""
+        wanted = list(dict.fromkeys(commits))
+        answers: dict[str, set[str]] = {}
+        # Newest first (rev-list's order), so an ancestor's walk can usually stop at a
+        # descendant whose answer is known.
+        for target in sorted(wanted, key=lambda c: self.order.get(c, -1)):
+            if target not in self.order:
+                answers[target] = set()
+                continue
+            found: set[str] = set()
+            seen = {target}
+            stack = [target]
+            while stack:
+                commit = stack.pop()
+                if commit != target and commit in answers:
+                    found |= answers[commit]
+                    continue
+                found.update(self.tips.get(commit, ()))
+                for child in self.children.get(commit, ()):
+                    if child not in seen:
+                        seen.add(child)
+                        stack.append(child)
+            answers[target] = found
+        return {commit: sorted(answers[commit]) for commit in wanted}
+
+
+def commit_graph(repo: RepoInfo) -> CommitGraph:
+    """The refs' commits (tags peeled) from one `cat-file --batch-check`, and the graph
+    they reach from one `rev-list --parents`.
+
+    It replaces a `for-each-ref --contains` per commit, which walks from every ref each
+    time: a mirror of a GitHub repository has thousands of pull-request refs, where 14
+    such calls took 89 seconds on pip's history."""
     import tempfile
 
-    wanted = list(dict.fromkeys(commits))
-    if not wanted:
-        return {}
     names = run_git(["for-each-ref", "--format=%(refname)"], repo.git_dir)
     refnames = [n for n in names.decode("utf-8", "surrogateescape").splitlines() if n]
     tips: dict[str, list[str]] = {}
@@ -634,43 +667,26 @@ def refs_containing_many(repo: RepoInfo, commits: Sequence[str]) -> dict[str, li
             oid, _, kind = line.partition(" ")
             if kind == "commit":
                 tips.setdefault(oid, []).append(name)
-    if not tips:
-        return {commit: [] for commit in wanted}
-    with tempfile.TemporaryFile() as query:
-        query.write("".join(f"{tip}\n" for tip in tips).encode("ascii"))
-        query.seek(0)
-        graph = run_git(
-            ["rev-list", "--parents", "--stdin"], repo.git_dir, stdin=query
-        )
     children: dict[str, list[str]] = {}
     order: dict[str, int] = {}
-    for index, line in enumerate(graph.decode("ascii", "replace").splitlines()):
-        commit, *parents = line.split()
-        order[commit] = index
-        for parent in parents:
-            children.setdefault(parent, []).append(commit)
-    answers: dict[str, set[str]] = {}
-    # Newest first (rev-list's order), so an ancestor's walk can usually stop at a
-    # descendant whose answer is known.
-    for target in sorted(wanted, key=lambda c: order.get(c, -1)):
-        if target not in order:
-            answers[target] = set()
-            continue
-        found: set[str] = set()
-        seen = {target}
-        stack = [target]
-        while stack:
-            commit = stack.pop()
-            if commit != target and commit in answers:
-                found |= answers[commit]
-                continue
-            found.update(tips.get(commit, ()))
-            for child in children.get(commit, ()):
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-        answers[target] = found
-    return {commit: sorted(answers[commit]) for commit in wanted}
+    if tips:
+        with tempfile.TemporaryFile() as query:
+            query.write("".join(f"{tip}\n" for tip in tips).encode("ascii"))
+            query.seek(0)
+            graph = run_git(["rev-list", "--parents", "--stdin"], repo.git_dir, stdin=query)
+        for index, line in enumerate(graph.decode("ascii", "replace").splitlines()):
+            commit, *parents = line.split()
+            order[commit] = index
+            for parent in parents:
+                children.setdefault(parent, []).append(commit)
+    return CommitGraph(tips, children, order)
+
+
+def refs_containing_many(repo: RepoInfo, commits: Sequence[str]) -> dict[str, list[str]]:
+    """For each of `commits`, every ref whose history holds it."""
+    if not commits:
+        return {}
+    return commit_graph(repo).refs_containing(commits)
 
 
 def ref_state(repo: RepoInfo) -> str | None:

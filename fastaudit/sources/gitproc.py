@@ -17,6 +17,7 @@ import contextlib
 import os
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -134,6 +135,23 @@ class Deadline:
 
 
 _SCOPE = threading.local()
+
+
+def current_deadline() -> Deadline | None:
+    """This thread's deadline, to hand to a helper thread working on the same scan."""
+    return getattr(_SCOPE, "deadline", None)
+
+
+@contextlib.contextmanager
+def under_deadline(deadline: Deadline | None) -> Iterator[None]:
+    """Run this thread's git calls under another thread's deadline: a helper thread of one
+    repository's scan is stopped with it."""
+    previous = getattr(_SCOPE, "deadline", None)
+    _SCOPE.deadline = deadline
+    try:
+        yield
+    finally:
+        _SCOPE.deadline = previous
 
 
 def _deadline() -> Deadline | None:
