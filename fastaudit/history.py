@@ -113,8 +113,15 @@ def scan_history(
             total = len(ids)
 
     stream_stats = git.StreamStats()
+    deferred: list[str] = []
     objects = _scan_objects(
-        repo, spec, ids, stream_stats, total, on_progress, vault, result.warnings
+        repo, spec, ids, stream_stats, total, on_progress, vault, result.warnings, deferred
+    )
+    late_notes: list[str] = []
+    late = (
+        _Prefetch(lambda r: _scan_deferred(r, spec, deferred, late_notes), repo).start()
+        if deferred
+        else None
     )
     unreadable = _unreadable_warnings(stream_stats, cache, result)
     if stream_stats.lfs_pointers:
@@ -135,6 +142,22 @@ def scan_history(
         )
     memo = dict(cache.attribution) if cache and options.use_cache else {}
     result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
+    if late is not None:
+        unpacked, late_stats = late.get()
+        result.warnings.extend(late_notes)
+        if late_stats.unreadable or late_stats.truncated:
+            lost = len(late_stats.unreadable) or len(deferred)
+            unreadable += lost
+            result.warnings.append(
+                f"{lost} object(s) to unpack could not be read again"
+                + (f": {late_stats.truncated}" if late_stats.truncated else "")
+            )
+        if unpacked:
+            # Keys only an unpacked object held: attribute everything again, together.
+            objects.update(unpacked)
+            result.findings = _attribute(
+                repo, objects, revisions, head_blobs, options, result, memo
+            )
 
     cache_path = None
     clean_read = not (unreadable or stream_stats.git_errors)
@@ -216,6 +239,12 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+# Objects at least this large that may hide keys in disguise (archives, compressed or
+# encoded data) are unpacked after the stream, beside the attribution walk: unpacking is
+# Python's work and the walk is git's, so on two cores they overlap instead of queueing.
+DEFER_UNWRAP_BYTES = 64 * 1024
+
+
 def _scan_objects(
     repo: git.RepoInfo,
     spec: KeySpec,
@@ -225,9 +254,12 @@ def _scan_objects(
     on_progress: ProgressHook | None,
     vault: KeyVault | None = None,
     notes: list[str] | None = None,
+    deferred: list[str] | None = None,
 ) -> dict[str, _ObjectKeys]:
+    """Objects holding keys, from one read of the objects in scope. With `deferred`, large
+    objects that need unpacking are only named there, for `_scan_deferred`."""
     from fastaudit.scan import scan_data
-    from fastaudit.unwrap.gate import history_gate
+    from fastaudit.unwrap.gate import history_gate, may_hide_keys
 
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
     magics: tuple[bytes, ...] = ()
@@ -254,8 +286,18 @@ def _scan_objects(
     stream = git.stream_objects(
         repo, needles, ids=ids, stats=stats, on_progress=progress, magics=magics, gate=gate
     )
+    defer = deferred is not None and spec.unwrap.enabled and vault is None
     for hit in stream:
         name = f"object {hit.oid}"
+        if (
+            defer
+            and deferred is not None
+            and hit.data is not None
+            and len(hit.data) >= DEFER_UNWRAP_BYTES
+            and may_hide_keys(hit.data, spec)
+        ):
+            deferred.append(hit.oid)
+            continue
         if hit.data is not None:
             found = scan_data(hit.data, name, spec, engine_stats, vault, notes, source="history")
         else:
@@ -270,6 +312,15 @@ def _scan_objects(
         on_progress(stats.objects, stats.bytes, total)
     notes.extend(capped_notes(engine_stats))
     return objects
+
+
+def _scan_deferred(
+    repo: git.RepoInfo, spec: KeySpec, oids: list[str], notes: list[str]
+) -> tuple[dict[str, _ObjectKeys], git.StreamStats]:
+    """The objects `_scan_objects` put aside, read again by id and unpacked."""
+    stats = git.StreamStats()
+    objects = _scan_objects(repo, spec, oids, stats, None, None, None, notes)
+    return objects, stats
 
 
 @dataclass(frozen=True)

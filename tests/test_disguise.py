@@ -584,6 +584,62 @@ def test_history_finds_encoded_and_archived_keys_after_deletion(repo: Repo, run_
     }
 
 
+def test_history_large_archives_are_unpacked_beside_the_attribution_walk(
+    repo: Repo, run_cli: Any, monkeypatch: Any
+) -> None:
+    """Archives over 64 KiB are unpacked after the object stream, while git attributes the
+    plain keys: the findings, and their commits, are the same as if unpacked in line. Once
+    with a plain key beside (the walks overlap), once with the archive alone (its keys are
+    then attributed on their own)."""
+    import os as _os
+
+    from fastaudit import history
+    from fastaudit.history import DEFER_UNWRAP_BYTES
+
+    put_aside: list[list[str]] = []
+    unpack = history._scan_deferred
+
+    def spy(repo_info: Any, spec: Any, oids: list[str], notes: list[str]) -> Any:
+        put_aside.append(list(oids))
+        return unpack(repo_info, spec, oids, notes)
+
+    monkeypatch.setattr(history, "_scan_deferred", spy)
+    plain_key, archived_key, lone_key = generate_key(), generate_key(), generate_key()
+    padding = _os.urandom(DEFER_UNWRAP_BYTES * 2)  # incompressible: the archive stays large
+    repo.write("settings.env", f"FAST_API_KEY={plain_key}\n")
+    repo.write(
+        "dist/release.zip",
+        _zip({"padding.bin": padding, "conf/prod.env": f"KEY={archived_key}\n".encode()}),
+    )
+    first = repo.commit("release", date="2026-01-01T00:00:00+00:00")
+    repo.git("rm", "-q", "dist/release.zip")
+    repo.commit("drop the archive", date="2026-01-02T00:00:00+00:00")
+    assert len((repo.path / "settings.env").read_bytes()) < DEFER_UNWRAP_BYTES
+    result = run_cli("history", str(repo.path), "--no-cache", "--format", "json")
+    assert result.code == 1, result.err
+    rows = {
+        f["redacted"]: (f["rule_id"], f["path"], f["commit"], f.get("member"))
+        for f in result.json()["findings"]
+    }
+    assert rows == {
+        redact(plain_key): ("FAST001", "settings.env", first, None),
+        redact(archived_key): (
+            "FAST002",
+            "dist/release.zip",
+            first,
+            "dist/release.zip!conf/prod.env",
+        ),
+    }
+    # The archive alone: nothing to attribute until it is unpacked.
+    repo.git("rm", "-q", "settings.env")
+    repo.write("bundle.zip", _zip({"padding.bin": padding, "k.env": f"K={lone_key}\n".encode()}))
+    second = repo.commit("bundle", date="2026-01-03T00:00:00+00:00")
+    found = run_cli("history", str(repo.path), "--no-cache", "--format", "json").json()
+    by_key = {f["redacted"]: (f["path"], f["commit"]) for f in found["findings"]}
+    assert by_key[redact(lone_key)] == ("bundle.zip", second)
+    assert len(by_key) == 3
+
+
 def test_unwrapping_can_be_turned_off(repo: Repo, run_cli: Any) -> None:
     repo.write("s.yaml", f"k: {_b64(generate_key().encode())}\n")
     repo.write(".fastaudit.toml", "unwrap = false\n")
