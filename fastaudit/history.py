@@ -141,8 +141,11 @@ def scan_history(
             f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
         )
     memo = dict(cache.attribution) if cache and options.use_cache else {}
-    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
-    if late is not None:
+
+    def merge_late() -> bool:
+        """The put-aside objects' keys into `objects`; True when there were any."""
+        nonlocal unreadable
+        assert late is not None
         unpacked, late_stats = late.get()
         result.warnings.extend(late_notes)
         if late_stats.unreadable or late_stats.truncated:
@@ -152,12 +155,17 @@ def scan_history(
                 f"{lost} object(s) to unpack could not be read again"
                 + (f": {late_stats.truncated}" if late_stats.truncated else "")
             )
-        if unpacked:
-            # Keys only an unpacked object held: attribute everything again, together.
-            objects.update(unpacked)
-            result.findings = _attribute(
-                repo, objects, revisions, head_blobs, options, result, memo
-            )
+        objects.update(unpacked)
+        return bool(unpacked)
+
+    if late is not None and memo:
+        # A re-scan whose attribution is remembered: one attribution of everything.
+        merge_late()
+        late = None
+    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
+    if late is not None and merge_late():
+        # Keys only an unpacked object held: attribute everything again, together.
+        result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
 
     cache_path = None
     clean_read = not (unreadable or stream_stats.git_errors)

@@ -638,6 +638,10 @@ def test_history_large_archives_are_unpacked_beside_the_attribution_walk(
     by_key = {f["redacted"]: (f["path"], f["commit"]) for f in found["findings"]}
     assert by_key[redact(lone_key)] == ("bundle.zip", second)
     assert len(by_key) == 3
+    # With the history cache: a cold run, then a warm one (attribution remembered), same.
+    for _ in range(2):
+        cached = run_cli("history", str(repo.path), "--format", "json").json()
+        assert {f["redacted"]: (f["path"], f["commit"]) for f in cached["findings"]} == by_key
 
 
 def test_unwrapping_can_be_turned_off(repo: Repo, run_cli: Any) -> None:
