@@ -116,6 +116,19 @@ def _day_of(value: Any) -> datetime:
 
 def read(engine: Engine) -> StoredHistory:
     """The whole store's runs, findings, events and inventory keys."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fastaudit.store.db import StoreError, display_url, one_line
+
+    try:
+        return _read(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot read the audit store {display_url(str(engine.url))}: {one_line(exc)}"
+        ) from None
+
+
+def _read(engine: Engine) -> StoredHistory:
     from fastaudit.inventory import InventoryKey
 
     with engine.connect() as c:

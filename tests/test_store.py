@@ -420,6 +420,22 @@ def test_a_database_that_is_not_a_store(tmp_path: Path, run_cli: Any) -> None:
     assert len(result.err.strip().splitlines()) == 1
 
 
+def test_a_damaged_store_is_one_line(tmp_path: Path, run_cli: Any) -> None:
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"SQLite format 3\0" + bytes(range(256)) * 20)
+    result = run_cli("trends", "--db", str(garbage))
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    store = tmp_path / "store.sqlite3"
+    assert run_cli("db", "upgrade", "--db", str(store)).code == 0
+    engine = create_engine(f"sqlite:///{store}")
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE finding_events"))
+    engine.dispose()
+    damaged = run_cli("trends", "--db", str(store))
+    assert damaged.code == 2 and "finding_events" in damaged.err
+    assert len(damaged.err.strip().splitlines()) == 1
+
+
 def test_unreachable_postgres_and_a_bad_url_are_one_line(run_cli: Any) -> None:
     import socket
 

@@ -209,7 +209,7 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
             after = current_revision(connection) or ""
         return before, after
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot upgrade {display_url(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot upgrade {display_url(url)}: {one_line(exc)}") from None
     finally:
         engine.dispose()
 
@@ -225,7 +225,7 @@ def open_engine(url: str) -> Engine:
             empty = revision is None and not _has_tables(connection)
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"cannot open {display_url(url)}: {_one_line(exc)}") from None
+        raise StoreError(f"cannot open {display_url(url)}: {one_line(exc)}") from None
     head = head_revision()
     if empty:
         upgrade(url)
@@ -248,7 +248,7 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     """The driver's own first line (SQLAlchemy appends SQL and a link), URL passwords out."""
     from fastaudit.sanitize import strip_url_credentials
 

@@ -497,12 +497,12 @@ def record(engine: Engine, obs: Observation, run_uid: str | None = None) -> Reco
     """Write one run; the store's write lock is held for the whole write."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from fastaudit.store.db import StoreError, _one_line, display_url
+    from fastaudit.store.db import StoreError, display_url, one_line
 
     try:
         with write_lock(engine) as connection:
             return _Writer(connection, obs, run_uid or uuid.uuid4().hex).run()
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"cannot record the run in {display_url(str(engine.url))}: {_one_line(exc)}"
+            f"cannot record the run in {display_url(str(engine.url))}: {one_line(exc)}"
         ) from None
