@@ -923,11 +923,13 @@ def trends_command(
     config_path: Path | None,
 ) -> int:
     """Open findings, new vs fixed, time to fix, SLA and key lifecycles across stored runs."""
-    import json
+    import functools
 
     from fastaudit import store, trends
     from fastaudit.output import write_output
     from fastaudit.report.html import render_trends
+    from fastaudit.report.json_report import render_trends as trends_json
+    from fastaudit.sanitize import clean_text
 
     cfg = _load_config(config_path, Path.cwd())
     url = store.normalise_url(db_url)
@@ -946,19 +948,12 @@ def trends_command(
     )
     shown = store.display_url(url)
     if json_path is not None:
-        # Compact: a year of runs over thousands of repositories is data, not prose, and
-        # the C encoder writes it ten times faster than indented output.
-        text = json.dumps(document, separators=(",", ":"), ensure_ascii=False) + "\n"
-
-        def write_json(stream: Any) -> None:
-            stream.write(text)
-
-        write_output(json_path, write_json)
+        write_output(json_path, functools.partial(trends_json, document))
         say(f"wrote trends JSON to {json_path}")
     if html_path is not None:
         write_output(html_path, lambda stream: render_trends(document, stream, shown))
         say(f"wrote trends page to {html_path}")
-    click.echo(trends.summary_text(document, shown))
+    click.echo(clean_text(trends.summary_text(document, shown), human=True))
     return 0
 
 

@@ -17,7 +17,7 @@ from fastaudit.ci.gate import GateOptions, run_scan, write_format
 from fastaudit.errors import InputError
 from fastaudit.findings import Finding, Severity
 from fastaudit.report import Report
-from fastaudit.sanitize import clean_text
+from fastaudit.sanitize import clean, clean_text
 
 ADVICE = "set `fetch-depth: 0` on actions/checkout"
 
@@ -152,7 +152,11 @@ def run(env: Mapping[str, str], options: GateOptions, sarif: Path | None) -> int
         code, report = run_scan(repo, scan, options, Path(scratch) / "report.json")
     if sarif is not None:
         write_format(report, "sarif", sarif if sarif.is_absolute() else repo / sarif)
-    for line in workflow_commands(report.sorted_findings(), threshold):
+    # Paths and messages come from the repository: cleaned (control characters, any
+    # key-shaped run) before they reach the log as workflow commands.
+    prefixes = tuple(report.parameters.get("prefixes") or ())
+    shown = clean(report.sorted_findings(), human=True, prefixes=prefixes)
+    for line in workflow_commands(shown, threshold):
         print(line, flush=True)
     _append(env.get("GITHUB_STEP_SUMMARY"), summary_markdown(report, scan, threshold, code, notes))
     _append(

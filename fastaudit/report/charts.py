@@ -75,9 +75,11 @@ def nice_max(value: float) -> float:
     return 10 * power  # pragma: no cover
 
 
-def _marker(shape: str, x: float, y: float, colour: str, size: float, data: str) -> str:
+def _marker(
+    shape: str, x: float, y: float, colour: str, size: float, data: str, outline: str = "#fff"
+) -> str:
     s = size
-    common = f'fill="{colour}" stroke="#fff" stroke-width="0.8" {data}'
+    common = f'fill="{colour}" stroke="{outline}" stroke-width="0.8" {data}'
     if shape == "square":
         return f'<rect x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}" {common}/>'
     if shape == "triangle":
@@ -339,9 +341,7 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
         f'<text x="{left + 116}" y="15" font-size="10" {_FONT} fill="#111">rotation overlap</text>'
         f'<line x1="{left + 215}" y1="4" x2="{left + 215}" y2="18" stroke="#111" stroke-width="2" stroke-dasharray="3 2"/>'
         f'<text x="{left + 220}" y="15" font-size="10" {_FONT} fill="#111">rotation due</text>'
-        + _marker("diamond", left + 300, 11, "#ffd92f", 5, 'stroke-width="1"').replace(
-            'stroke="#fff"', 'stroke="#111"'
-        )
+        + _marker("diamond", left + 300, 11, "#ffd92f", 5, "", outline="#111")
         + f'<text x="{left + 309}" y="15" font-size="10" {_FONT} fill="#111">last used</text>'
         f'<text x="{left + 370}" y="15" font-size="10" {_FONT} fill="#111">▶ still active</text>',
     ]
@@ -398,7 +398,8 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
                     5,
                     f'data-series="last_used" data-x="{_e(entry["id"])}" '
                     f'data-value="{_e(entry["last_used_at"])}"',
-                ).replace('stroke="#fff"', 'stroke="#111"')
+                    outline="#111",
+                )
             )
         body.append("</g>")
     base = top + row_h * max(len(entries), 1)

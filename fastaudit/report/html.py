@@ -118,8 +118,9 @@ def _environment() -> Any:
 def render_trends(document: dict[str, Any], stream: IO[str], store: str | None = None) -> None:
     """The standalone trends page (`fastaudit trends --html`): charts only, no script."""
     from fastaudit import __version__
-    from fastaudit.sanitize import RedactingWriter
+    from fastaudit.sanitize import RedactingWriter, clean
 
+    document = clean(document, human=False)
     css = _asset("report.css")
     csp = content_security_policy(css, "").replace(
         f"script-src {_sha256_source('')}", "script-src 'none'"

@@ -114,3 +114,17 @@ def _write_list(stream: IO[str], items: Any, report: Report) -> None:
         stream.write(_dumps(clean_document(item, report)).replace("\n", "\n    "))
         first = False
     stream.write("[]" if first else "\n  ]")
+
+
+def render_trends(document: dict[str, Any], stream: IO[str]) -> None:
+    """`fastaudit trends --json`: every string cleaned, the whole passed through the last
+    redaction, written compact (a year of runs over thousands of repositories is data, not
+    prose, and `json.dumps` in one piece is the C encoder, ten times the indented one)."""
+    from fastaudit.sanitize import RedactingWriter, clean
+
+    guarded = RedactingWriter(stream, ())
+    guarded.write(
+        json.dumps(clean(document, human=False), separators=(",", ":"), ensure_ascii=False)
+    )
+    guarded.write("\n")
+    guarded.close()

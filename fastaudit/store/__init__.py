@@ -26,21 +26,7 @@ __all__ = [
     "keep_run",
     "normalise_url",
     "open_engine",
-    "record_report",
 ]
-
-
-def record_report(url: str, report: Report, inventory: Inventory | None) -> RecordedRun:
-    """Open the store at `url` (creating it if empty) and record the run `report` describes."""
-    from fastaudit.store.observe import observe
-    from fastaudit.store.record import record
-
-    engine = open_engine(url)
-    try:
-        run_uid = report.parameters.get("run_id")
-        return record(engine, observe(report, inventory), run_uid)
-    finally:
-        engine.dispose()
 
 
 def keep_run(url: str, report: Report, inventory: Inventory | None, cfg: Config) -> RecordedRun:

@@ -68,13 +68,11 @@ def _insert_id(connection: Connection, statement: Any) -> int:
     return int(key[0])
 
 
-def _touch(
-    connection: Connection, table: Any, ids: Iterable[int], run_id: int, **extra: Any
-) -> None:
+def _touch(connection: Connection, table: Any, ids: Iterable[int], run_id: int) -> None:
     rows = [{"_id": row_id} for row_id in ids]
     if rows:
         connection.execute(
-            table.update().where(table.c.id == bindparam("_id")).values(last_run=run_id, **extra),
+            table.update().where(table.c.id == bindparam("_id")).values(last_run=run_id),
             rows,
         )
 
