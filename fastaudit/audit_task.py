@@ -162,6 +162,7 @@ def _scan(
         cfg.key_spec,
         histories.HistoryOptions(all_objects=options.all_objects, use_cache=options.use_cache),
         vault=vault,
+        repo=repo,
     )
     result.warnings.extend(hist.warnings)
     result.stats.update(hist.stats)

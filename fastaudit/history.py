@@ -82,11 +82,13 @@ def scan_history(
     *,
     on_progress: ProgressHook | None = None,
     vault: KeyVault | None = None,
+    repo: git.RepoInfo | None = None,
 ) -> HistoryResult:
-    """Scan a repository's object database and attribute every key found."""
+    """Scan a repository's object database and attribute every key found. `repo` is
+    `inspect(path)` when the caller has it already."""
     options = options or HistoryOptions()
     started = time.monotonic()
-    repo = git.inspect(path)
+    repo = repo if repo is not None else git.inspect(path)
     result = HistoryResult()
     revisions = _revisions(repo, options)
     narrowed = revisions != ["--all"]
@@ -394,11 +396,15 @@ def _attribute(
     """Turn objects-with-keys into findings with commit, path, refs and in_head."""
     if not objects:
         return []
-    memo_key = _attribution_key(repo, objects, revisions, options)
+    try:
+        refs: list[git.RefEntry] | None = git.ref_listing(repo)
+    except InputError:
+        refs = None
+    memo_key = _attribution_key(repo, objects, revisions, options, refs)
     remembered = memo.get(memo_key) if memo is not None and memo_key else None
     # Which refs hold each commit needs the whole commit graph; git reads it on the other
     # core while the attribution walk below runs on this one.
-    graph = _Prefetch(git.commit_graph, repo)
+    graph = _Prefetch(lambda r: git.commit_graph(r, refs), repo)
     if remembered is None:
         graph.start()
     if remembered is not None:
@@ -440,14 +446,15 @@ def _attribution_key(
     objects: dict[str, _ObjectKeys],
     revisions: Sequence[str],
     options: HistoryOptions,
+    refs: Sequence[git.RefEntry] | None,
 ) -> str | None:
     """Identifies everything attribution depends on: which objects hold keys, the scope,
     and every ref's value. Same key, same answer, so a re-scan need not walk history."""
     import hashlib
 
-    state = git.ref_state(repo)
-    if state is None:
+    if refs is None:
         return None
+    state = git.ref_state(repo, refs)
     text = "\n".join([*sorted(objects), "|", *revisions, "|", str(options.all_objects), "|", state])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 

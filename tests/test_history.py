@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from fastaudit.errors import InputError
 from tests.conftest import Repo, git
 
 Row = tuple[str, str, int, str | None, bool]
@@ -491,3 +492,35 @@ def test_refs_containing_many_agrees_with_for_each_ref(repo: Repo) -> None:
         assert answers[commit] == expected, commit
     assert answers[gone] == []
     assert "refs/tags/nested" in answers[commits[3]]
+
+
+def test_inspect_asks_git_once_and_agrees_with_asking_value_by_value(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """The one-process `inspect` must answer exactly what one `rev-parse` per value
+    answers, for every kind of repository it can meet: work tree, unborn HEAD, bare,
+    linked worktree, the .git folder itself, and a path holding a newline (where the
+    one-process answer cannot be split and the value-by-value one is used)."""
+    from fastaudit.sources import gitobjects
+
+    repo.write("a.txt", "a\n")
+    repo.commit("init")
+    unborn = tmp_path / "unborn"
+    git(tmp_path, "init", "-q", str(unborn))
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo.path), str(bare))
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", str(linked))
+    odd = tmp_path / "new\nline"
+    git(tmp_path, "clone", "-q", str(repo.path), str(odd))
+    cases = [repo.path, unborn, bare, linked, repo.path / ".git", odd]
+    for path in cases:
+        answer = gitobjects.inspect(path)
+        assert answer == gitobjects._inspect_step_by_step(path, path), path
+    assert gitobjects._inspect_at_once(repo.path, repo.path) is not None
+    assert gitobjects._inspect_at_once(odd, odd) is None  # the newline: asked value by value
+    assert gitobjects.inspect(unborn).head is None
+    assert gitobjects.inspect(bare).bare
+    assert gitobjects.inspect(linked).git_dir != repo.path / ".git"
+    with pytest.raises(InputError, match="not a git repository"):
+        gitobjects.inspect(tmp_path)

@@ -45,13 +45,13 @@ class Selection:
     warnings: list[str] = field(default_factory=list)
 
 
-def report_root(paths: Sequence[Path]) -> Path:
+def report_root(paths: Sequence[Path], tops: _WorkTrees | None = None) -> Path:
     """The directory report paths are relative to: the git work tree when there is one
     (so SARIF locations match the repository), else the one directory scanned, else cwd."""
     if not paths:
         paths = [Path.cwd()]
     first = paths[0].resolve()
-    top = toplevel(first)
+    top = (tops or _WorkTrees()).of(first)
     if top is not None and all(_inside(p.resolve(), top) for p in paths):
         return top
     if len(paths) == 1 and first.is_dir():
@@ -91,7 +91,8 @@ def select(
 
     `explicit_files` (the pre-commit hook) scans exactly the files named, nothing else.
     """
-    root = report_root(paths)
+    tops = _WorkTrees()
+    root = report_root(paths, tops)
     root_prefix = os.path.join(str(root), "")
     selection = Selection(root=root)
     seen: set[str] = set()
@@ -103,7 +104,7 @@ def select(
             raise InputError(f"{path}: no such file or directory")
         if path.is_dir() and not path.is_symlink():
             base: str | None = str(path.resolve())
-            candidates = _directory_files(path.resolve(), all_files, selection)
+            candidates = _directory_files(path.resolve(), all_files, selection, tops)
         else:
             absolute = str(path.absolute())
             base = next(
@@ -184,8 +185,22 @@ class _LinkedDirectories:
         return found
 
 
-def _directory_files(directory: Path, all_files: bool, selection: Selection) -> Iterator[str]:
-    top = None if all_files else toplevel(directory)
+class _WorkTrees:
+    """`toplevel` of each folder, asked of git once per selection (a git process each)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, Path | None] = {}
+
+    def of(self, path: Path) -> Path | None:
+        if path not in self._known:
+            self._known[path] = toplevel(path)
+        return self._known[path]
+
+
+def _directory_files(
+    directory: Path, all_files: bool, selection: Selection, tops: _WorkTrees
+) -> Iterator[str]:
+    top = None if all_files else tops.of(directory)
     if top is None:
         if not all_files and not git_available():
             selection.warnings.append(

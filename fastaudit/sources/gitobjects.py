@@ -15,6 +15,7 @@ objects that held a key, so a clean history costs nothing beyond the read.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -29,6 +30,7 @@ from fastaudit.sources.gitproc import (
     one_line_output,
     popen_git,
     run_git,
+    run_git_process,
 )
 
 # Objects above this size are searched while streaming and never held whole in memory.
@@ -93,6 +95,60 @@ def inspect(path: Path) -> RepoInfo:
     if not path.exists():
         raise InputError(f"{path} does not exist")
     where = path if path.is_dir() else path.parent
+    return _inspect_at_once(path, where) or _inspect_step_by_step(path, where)
+
+
+# Everything `inspect` needs, asked of one `git rev-parse`: an audit of many small
+# repositories pays for each git process it starts.
+_INSPECT_ALL = (
+    "rev-parse",
+    "--is-bare-repository",
+    "--is-shallow-repository",
+    "--show-object-format",
+    "--absolute-git-dir",
+    "--git-common-dir",
+    "--verify",
+    "--quiet",
+    "HEAD^{commit}",
+)
+
+
+def _inspect_at_once(path: Path, where: Path) -> RepoInfo | None:
+    """One process, when its answer can be read safely: two flags, the format, two paths
+    and (unless HEAD is unborn, git's exit status 1) the commit, one per line. A path
+    holding a newline makes more lines than that, and the answer is asked again value by
+    value; so does any other surprise."""
+    child = run_git_process(list(_INSPECT_ALL), where)
+    if child.returncode not in (0, 1):
+        return None
+    text = child.stdout.decode("utf-8", "surrogateescape")
+    lines = text[:-1].split("\n") if text.endswith("\n") else []
+    if len(lines) != (6 if child.returncode == 0 else 5):
+        return None
+    bare, shallow, fmt, git_dir, common = lines[:5]
+    head = lines[5] if child.returncode == 0 else None
+    if bare not in ("true", "false") or shallow not in ("true", "false"):
+        return None
+    if head is not None and not _HEX_ID.fullmatch(head):
+        return None
+    common_dir = Path(common)
+    if not common_dir.is_absolute():
+        common_dir = (where / common_dir).resolve()
+    return RepoInfo(
+        path=path,
+        git_dir=Path(git_dir),
+        common_dir=common_dir,
+        bare=bare == "true",
+        shallow=shallow == "true",
+        head=head,
+        object_format=fmt or "sha1",
+    )
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def _inspect_step_by_step(path: Path, where: Path) -> RepoInfo:
     # One value per call: a repository path may hold a newline, so a multi-line answer
     # cannot be split safely.
     flags = run_git(["rev-parse", "--is-bare-repository", "--is-shallow-repository"], where)
@@ -640,22 +696,59 @@ class CommitGraph:
         return {commit: sorted(answers[commit]) for commit in wanted}
 
 
-def commit_graph(repo: RepoInfo) -> CommitGraph:
-    """The refs' commits (tags peeled) from one `cat-file --batch-check`, and the graph
-    they reach from one `rev-list --parents`.
+@dataclass(frozen=True)
+class RefEntry:
+    """One ref as `for-each-ref` lists it: its own value and kind, and for a tag the
+    object it points at (one level; a tag of a tag is peeled by `commit_graph`)."""
+
+    name: str
+    oid: str
+    kind: str
+    peeled: str | None = None
+    peeled_kind: str | None = None
+
+
+_REF_FORMAT = "%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)"
+
+
+def ref_listing(repo: RepoInfo) -> list[RefEntry]:
+    """Every ref, from one `for-each-ref`: what `ref_state`, `commit_graph` and
+    `refs_by_object` each need, so one scan lists the refs once. Ref names hold no
+    spaces (git refuses them), so the name is the rest of the line."""
+    out = run_git(["for-each-ref", f"--format={_REF_FORMAT}"], repo.git_dir)
+    entries = []
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        fields = line.split(" ", 4)
+        if len(fields) != 5 or not fields[4]:
+            continue
+        oid, kind, peeled, peeled_kind, name = fields
+        entries.append(RefEntry(name, oid, kind, peeled or None, peeled_kind or None))
+    return entries
+
+
+def commit_graph(repo: RepoInfo, refs: Sequence[RefEntry] | None = None) -> CommitGraph:
+    """The refs' commits (tags peeled) and the graph they reach from one `rev-list
+    --parents`.
 
     It replaces a `for-each-ref --contains` per commit, which walks from every ref each
     time: a mirror of a GitHub repository has thousands of pull-request refs, where 14
     such calls took 89 seconds on pip's history."""
     import tempfile
 
-    names = run_git(["for-each-ref", "--format=%(refname)"], repo.git_dir)
-    refnames = [n for n in names.decode("utf-8", "surrogateescape").splitlines() if n]
+    refs = ref_listing(repo) if refs is None else refs
     tips: dict[str, list[str]] = {}
-    if refnames:
+    nested: list[str] = []  # tags of tags: peeled by git below
+    for ref in refs:
+        if ref.kind == "commit":
+            tips.setdefault(ref.oid, []).append(ref.name)
+        elif ref.kind == "tag" and ref.peeled_kind == "commit" and ref.peeled:
+            tips.setdefault(ref.peeled, []).append(ref.name)
+        elif ref.kind == "tag" and ref.peeled_kind == "tag":
+            nested.append(ref.name)
+    if nested:
         with tempfile.TemporaryFile() as query:
             query.write(
-                b"".join(f"{n}^{{commit}}\n".encode("utf-8", "surrogateescape") for n in refnames)
+                b"".join(f"{n}^{{commit}}\n".encode("utf-8", "surrogateescape") for n in nested)
             )
             query.seek(0)
             out = run_git(
@@ -663,7 +756,7 @@ def commit_graph(repo: RepoInfo) -> CommitGraph:
                 repo.git_dir,
                 stdin=query,
             )
-        for name, line in zip(refnames, out.decode("ascii", "replace").splitlines(), strict=False):
+        for name, line in zip(nested, out.decode("ascii", "replace").splitlines(), strict=False):
             oid, _, kind = line.partition(" ")
             if kind == "commit":
                 tips.setdefault(oid, []).append(name)
@@ -689,27 +782,25 @@ def refs_containing_many(repo: RepoInfo, commits: Sequence[str]) -> dict[str, li
     return commit_graph(repo).refs_containing(commits)
 
 
-def ref_state(repo: RepoInfo) -> str | None:
+def ref_state(repo: RepoInfo, refs: Sequence[RefEntry] | None = None) -> str | None:
     """Every ref's name and value plus HEAD and the shallow boundary, as one string:
     when it is unchanged, so is everything reachable."""
-    try:
-        refs = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
-    except InputError:
-        return None
+    if refs is None:
+        try:
+            refs = ref_listing(repo)
+        except InputError:
+            return None
     shallow = " ".join(shallow_boundary(repo)) if repo.shallow else ""
-    return f"{repo.head}|{shallow}|" + refs.decode("utf-8", "surrogateescape")
+    return f"{repo.head}|{shallow}|" + "".join(f"{r.oid} {r.name}\n" for r in refs)
 
 
-def refs_by_object(repo: RepoInfo) -> dict[str, list[str]]:
-    """Every ref's own value (not peeled) -> the refs holding it, from one listing: an
-    annotated tag object is named by the refs that point at it."""
-    out = run_git(["for-each-ref", "--format=%(objectname) %(refname)"], repo.git_dir)
-    refs: dict[str, list[str]] = {}
-    for line in out.decode("utf-8", "surrogateescape").splitlines():
-        oid, _, name = line.partition(" ")
-        if name:
-            refs.setdefault(oid, []).append(name)
-    return refs
+def refs_by_object(repo: RepoInfo, refs: Sequence[RefEntry] | None = None) -> dict[str, list[str]]:
+    """Every ref's own value (not peeled) -> the refs holding it: an annotated tag object
+    is named by the refs that point at it."""
+    by_object: dict[str, list[str]] = {}
+    for ref in ref_listing(repo) if refs is None else refs:
+        by_object.setdefault(ref.oid, []).append(ref.name)
+    return by_object
 
 
 def head_tree(repo: RepoInfo) -> tuple[dict[str, list[str]], list[str]]:

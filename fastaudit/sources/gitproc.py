@@ -174,6 +174,28 @@ def run_git(
     """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure. With
     `warnings`, what git printed on stderr while succeeding is appended to it; `stdin`
     is a file to feed git, `extra_env` variables added to the safe environment."""
+    proc = run_git_process(args, cwd, network=network, stdin=stdin, extra_env=extra_env)
+    if check and proc.returncode != 0:
+        first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = first[0] if first else f"exit status {proc.returncode}"
+        raise InputError(f"git {args[0]} failed in {cwd}: {reason}")
+    if warnings is not None and proc.stderr:
+        text = proc.stderr.decode("utf-8", "replace")
+        warnings.extend(line.strip() for line in text.splitlines() if line.strip())
+    return proc.stdout
+
+
+def run_git_process(
+    args: list[str],
+    cwd: Path | str,
+    *,
+    network: bool = False,
+    stdin: IO[bytes] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """`run_git` for a caller that reads the exit status itself (git's status can be an
+    answer, as `rev-parse --verify` on an unborn HEAD). Raises InputError only when git
+    cannot be started in `cwd`, or the thread's deadline has passed."""
     deadline = _deadline()
     try:
         child = subprocess.Popen(
@@ -191,7 +213,6 @@ def run_git(
         finally:
             if deadline is not None:
                 deadline.untrack(child)
-        proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
         if deadline is not None:
             deadline.check()
     except FileNotFoundError:
@@ -200,14 +221,7 @@ def run_git(
         raise InputError("git is not installed or not on PATH") from None
     except NotADirectoryError:
         raise InputError(f"{cwd} is not a directory") from None
-    if check and proc.returncode != 0:
-        first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = first[0] if first else f"exit status {proc.returncode}"
-        raise InputError(f"git {args[0]} failed in {cwd}: {reason}")
-    if warnings is not None and proc.stderr:
-        text = proc.stderr.decode("utf-8", "replace")
-        warnings.extend(line.strip() for line in text.splitlines() if line.strip())
-    return proc.stdout
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
 
 
 def popen_git(
