@@ -452,9 +452,9 @@ def _attribution_key(
     and every ref's value. Same key, same answer, so a re-scan need not walk history."""
     import hashlib
 
-    if refs is None:
+    state = git.ref_state(repo, refs) if refs is not None else None
+    if state is None:
         return None
-    state = git.ref_state(repo, refs)
     text = "\n".join([*sorted(objects), "|", *revisions, "|", str(options.all_objects), "|", state])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
