@@ -124,24 +124,17 @@ def _local_path(target: RepoTarget, options: TaskOptions) -> Path:
 def _scan(
     path: Path, name: str, options: TaskOptions, vault: KeyVault | None, result: RepoResult
 ) -> None:
-    from fastaudit import __version__, audit_cache
+    from fastaudit import audit_cache
     from fastaudit import history as histories
     from fastaudit import scan as scanning
     from fastaudit.sources.files import exclude_matcher, select
     from fastaudit.sources.gitobjects import inspect
 
     cfg = options.config
-    key = audit_cache.settings_key(
-        __version__, cfg.key_spec.cache_id, cfg, options.all_objects, name
-    )
+    key = _result_key(name, options)
     # With --verify the keys themselves are needed, and a stored result has none.
-    reuse = options.use_cache and vault is None
-    if reuse:
-        cached = audit_cache.load(path, key)
-        if cached is not None:  # nothing it depends on has changed: no git at all
-            result.findings, result.warnings = cached.findings, cached.warnings
-            result.stats = {**cached.stats, "from_result_cache": True}
-            return
+    if options.use_cache and vault is None and _reuse(path, key, result):
+        return
     repo = inspect(path)
     worktree: list[Finding] = []
     watched = audit_cache.git_paths(repo.git_dir, repo.common_dir, options.all_objects)
@@ -169,6 +162,51 @@ def _scan(
     result.findings = [f.with_changes(repo=name) for f in merge_locations(worktree, hist.findings)]
     if options.use_cache and not hist.stats.get("incomplete"):
         audit_cache.save(path, key, watched, state, result)
+
+
+def _result_key(name: str, options: TaskOptions) -> str:
+    from fastaudit import __version__, audit_cache
+
+    cfg = options.config
+    return audit_cache.settings_key(
+        __version__, cfg.key_spec.cache_id, cfg, options.all_objects, name
+    )
+
+
+def _reuse(path: Path, key: str, result: RepoResult) -> bool:
+    """Fill `result` from the stored one when nothing it depends on has changed: no git
+    process at all."""
+    from fastaudit import audit_cache
+
+    cached = audit_cache.load(path, key)
+    if cached is None:
+        return False
+    result.findings, result.warnings = cached.findings, cached.warnings
+    result.stats = {**cached.stats, "from_result_cache": True}
+    return True
+
+
+def reuse_unchanged(targets: list[RepoTarget], options: TaskOptions) -> list[RepoResult]:
+    """The stored results of those `targets` (local paths) that have not changed since
+    this machine last audited them: one call for many repositories, so that a cluster's
+    nightly re-run pays one task per worker, not one per unchanged repository. A clone
+    URL is never answered here: only a fetch can tell whether it changed."""
+    if not options.use_cache:
+        return []
+    found = []
+    for target in targets:
+        if target.is_url:
+            continue
+        started = time.monotonic()
+        result = RepoResult(target.name, target.shown, worker=_worker_name())
+        try:
+            reused = _reuse(Path(target.location), _result_key(target.name, options), result)
+        except (OSError, ValueError):
+            continue
+        if reused:
+            result.stats["seconds_total"] = round(time.monotonic() - started, 3)
+            found.append(result)
+    return found
 
 
 def _worker_name() -> str:

@@ -8,12 +8,13 @@ results, never the work. Both run the same task, `audit_task.audit_repository`.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository
+from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository, reuse_unchanged
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError
 from fastaudit.sources.mirrors import RepoTarget
@@ -144,8 +145,11 @@ class DaskExecutor:
             # Options travel inside each task, not scattered: scattered data dies with the
             # workers that hold it, and every task needing it would be forgotten.
             shared = options
+            reused = list(self._reuse_unchanged(by_worker, options))
             futures: dict[Any, RepoTarget] = {}
             for preferred, batch in by_worker.items():
+                if not batch:
+                    continue
                 batch_futures = self._client.map(
                     audit_repository,
                     [target for _, target in batch],
@@ -157,6 +161,7 @@ class DaskExecutor:
                 )
                 futures.update(zip(batch_futures, (t for _, t in batch), strict=True))
             self._futures = futures
+            yield from reused
             # Results come back with their completion (batched by the client), rather
             # than one round trip per `future.result()`.
             bystanders: list[tuple[int, RepoTarget]] = []
@@ -184,6 +189,45 @@ class DaskExecutor:
                 yield self._result(outcome, target)
         finally:
             self._close()
+
+    def _reuse_unchanged(
+        self, by_worker: dict[str | None, list[tuple[int, RepoTarget]]], options: TaskOptions
+    ) -> Iterator[RepoResult]:
+        """Ask each worker, in one task, which of its repositories it audited before and
+        finds unchanged: their stored results come back at once, and only the rest become
+        tasks (they are removed from `by_worker`). Dask's cost per task is what a re-run
+        of unchanged repositories would otherwise pay for each one. A probe that fails
+        only means those repositories are audited as usual."""
+        from distributed import as_completed as dask_completed
+
+        if not options.use_cache:
+            return
+        probes = []
+        for preferred, batch in by_worker.items():
+            local = [target for _, target in batch if not target.is_url]
+            if preferred is None or not local:
+                continue
+            digest = hashlib.sha256(preferred.encode("utf-8")).hexdigest()[:12]
+            probes.append(
+                self._client.submit(
+                    reuse_unchanged,
+                    local,
+                    options,
+                    key=f"fastaudit-reuse-{digest}-{secrets.token_hex(4)}",
+                    pure=False,
+                    workers=[preferred],
+                    allow_other_workers=True,  # elsewhere it finds nothing, but never hangs
+                )
+            )
+        reused: set[str] = set()
+        for future, outcome in dask_completed(probes, with_results=True, raise_errors=False):
+            future.release()
+            for result in outcome if isinstance(outcome, list) else ():
+                if isinstance(result, RepoResult):
+                    reused.add(result.name)
+                    yield result
+        for batch in by_worker.values():
+            batch[:] = [(index, target) for index, target in batch if target.name not in reused]
 
     def _result(self, outcome: Any, target: RepoTarget) -> RepoResult:
         if isinstance(outcome, RepoResult):

@@ -376,24 +376,38 @@ def test_verify_refuses_a_cluster(tmp_path: Path) -> None:
 # --- re-runs ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("executor", ["local", "dask"])
 def test_unchanged_repositories_are_not_audited_again_and_any_change_is_seen(
-    tmp_path: Path,
+    tmp_path: Path, executor: str, request: pytest.FixtureRequest
 ) -> None:
+    """On Dask, each worker is asked once which of its repositories are unchanged (one
+    task for all of them); what changed is audited as usual, and is seen."""
+    where = ["--executor", "local"]
+    if executor == "dask":
+        address = request.getfixturevalue("dask_cluster")["address"]
+        where = ["--executor", "dask", "--scheduler", address]
     keys = {name: _make_repo(tmp_path / "repos" / name)[0] for name in ("a", "b", "c", "d")}
     repos = tmp_path / "repos.txt"
     repos.write_text("repos/a\nrepos/b\nrepos/c\nrepos/d\n")
     out = tmp_path / "r.json"
 
     def audit(*extra: str) -> dict[str, Any]:
-        done = _audit("--repos-file", str(repos), "--json", str(out), *extra)
+        done = _audit("--repos-file", str(repos), "--json", str(out), *where, *extra)
         assert done.returncode == 1, done.stderr
         return json.loads(out.read_text())
 
     first = audit()
     assert first["stats"]["repositories_unchanged"] == 0
+    if executor == "dask":  # the scheduler records tasks from its first question on
+        request.getfixturevalue("dask_cluster")["client"].get_task_stream()
+    since = time.time()
     again = audit()
     assert again["stats"]["repositories_unchanged"] == 4
     assert again["findings"] == first["findings"]
+    if executor == "dask":  # no task per repository: only the workers' one question each
+        ran = request.getfixturevalue("dask_cluster")["client"].get_task_stream(start=since)
+        names = {str(task["key"]) for task in ran}
+        assert names and all("fastaudit-reuse-" in name for name in names), names
 
     edited, untracked, committed = generate_key(), generate_key(), generate_key()
     Repo(tmp_path / "repos" / "a").write("config/k0.env", f"KEY={edited}\n")  # edited file
