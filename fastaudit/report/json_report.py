@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from fastaudit.findings import Finding
@@ -15,6 +16,7 @@ def as_document(
     """The whole report as one JSON-shaped dict; with `streamed`, the long lists are left
     as placeholders for `render` to write entry by entry."""
     findings = report.sorted_findings() if findings is None else findings
+    lists = {} if streamed else {k: list(v) for k, v in _long_lists(report, findings).items()}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "fastaudit", "version": report.tool_version},
@@ -24,16 +26,29 @@ def as_document(
         "parameters": report.parameters,
         "summary": report.summary(),
         "stats": report.stats,
-        "findings": [] if streamed else [f.to_dict() for f in findings],
-        "secrets": group_by_secret(findings),
-        "passes": [] if streamed else [p.to_dict() for p in report.passes],
-        "repos": report.repos,
+        "findings": lists.get("findings", []),
+        "secrets": lists.get("secrets", []),
+        "passes": lists.get("passes", []),
+        "repos": lists.get("repos", []),
         "trend": report.trend,
         "trends": report.trends,
         "key_lifecycle": report.key_lifecycle,
-        "fixed": [f.to_dict() for f in report.fixed],
+        "fixed": lists.get("fixed", []),
         "notes": report.notes,
         "warnings": report.warnings,
+    }
+
+
+def _long_lists(report: Report, findings: list[Finding]) -> dict[str, Iterable[Any]]:
+    """The lists that grow with the size of the run (findings, keys, repositories), as
+    iterables: `render` writes them entry by entry, so a report on thousands of
+    repositories never holds its whole document, or its text, in memory."""
+    return {
+        "findings": (f.to_dict() for f in findings),
+        "secrets": group_by_secret(findings),
+        "passes": (p.to_dict() for p in report.passes),
+        "repos": report.repos,
+        "fixed": (f.to_dict() for f in report.fixed),
     }
 
 
@@ -51,51 +66,48 @@ _LOCATION_FIELDS = (
 )
 
 
-def group_by_secret(findings: list[Finding]) -> list[dict[str, Any]]:
+def group_by_secret(findings: list[Finding]) -> Iterator[dict[str, Any]]:
     """One entry per leaked key with all its locations: the same key on many paths and
-    commits is one secret to rotate, not many."""
-    groups: dict[str, dict[str, Any]] = {}
+    commits is one secret to rotate, not many. Entries are built one at a time, in the
+    order each key is first met."""
+    groups: dict[str, list[Finding]] = {}
     for finding in findings:
-        if finding.secret_sha256 is None:
-            continue
-        group = groups.setdefault(
-            finding.secret_sha256,
-            {
-                "secret_sha256": finding.secret_sha256,
-                "redacted": finding.redacted,
-                "severity": finding.severity.label,
-                "rule_ids": [],
-                "in_head": None,
-                "verification": finding.verification,
-                "locations": [],
-            },
-        )
-        if finding.rule_id not in group["rule_ids"]:
-            group["rule_ids"].append(finding.rule_id)
-        if finding.in_head is not None:
-            group["in_head"] = bool(group["in_head"]) or finding.in_head
-        entry = finding.to_dict()
-        group["locations"].append({k: entry[k] for k in _LOCATION_FIELDS if k in entry})
-    return list(groups.values())
-
-
-# Lists that grow with the size of the run: written one entry at a time, so a report on a
-# million inventory keys never holds its whole document (or its text) in memory.
-_STREAMED = ("findings", "passes")
+        if finding.secret_sha256 is not None:
+            groups.setdefault(finding.secret_sha256, []).append(finding)
+    for secret_sha256, members in groups.items():
+        first = members[0]
+        rule_ids: list[str] = []
+        in_head: bool | None = None
+        locations = []
+        for finding in members:
+            if finding.rule_id not in rule_ids:
+                rule_ids.append(finding.rule_id)
+            if finding.in_head is not None:
+                in_head = bool(in_head) or finding.in_head
+            entry = finding.to_dict()
+            locations.append({k: entry[k] for k in _LOCATION_FIELDS if k in entry})
+        yield {
+            "secret_sha256": secret_sha256,
+            "redacted": first.redacted,
+            "severity": first.severity.label,
+            "rule_ids": rule_ids,
+            "in_head": in_head,
+            "verification": first.verification,
+            "locations": locations,
+        }
 
 
 def render(report: Report, stream: IO[str]) -> None:
     findings = report.sorted_findings()
     document = as_document(report, findings, streamed=True)
+    lists = _long_lists(report, findings)
     stream.write("{\n")
     keys = list(document)
     for position, key in enumerate(keys):
         separator = ",\n" if position < len(keys) - 1 else "\n"
         stream.write(f"  {json.dumps(key)}: ")
-        if key == "findings":
-            _write_list(stream, (f.to_dict() for f in findings), report)
-        elif key == "passes":
-            _write_list(stream, (p.to_dict() for p in report.passes), report)
+        if key in lists:
+            _write_list(stream, lists[key], report)
         else:
             text = _dumps(clean_document(document[key], report))
             stream.write(text.replace("\n", "\n  "))
