@@ -329,3 +329,18 @@ def test_every_finding_names_its_practice_and_remediation() -> None:
         assert data["practice"] in range(1, 7)
         assert data["remediation"]
         assert data["evidence"]
+
+
+def test_leaks_no_key_explains_are_named_up_to_twenty_then_counted() -> None:
+    """An organisation's audit can hold thousands of unmatched leaks: the notes name the
+    first twenty and count the rest; with no inventory at all, one note says what is
+    unknown instead of one line per key."""
+    leaks = tuple(
+        leak(f"fast_prod_Zz{n:02d}…Qq{n:02d}", f"c{n}.env", secret=f"{n:064x}") for n in range(30)
+    )
+    with_inventory = [n for n in run(key(), leaks=leaks).notes if "leaked key" in n]
+    assert len(with_inventory) == 21
+    assert "fast_prod_Zz00…Qq00" in with_inventory[0]
+    assert with_inventory[-1].startswith("... and 10 more leaked key(s)")
+    (alone,) = [n for n in run(leaks=leaks).notes if "leaked key" in n]
+    assert alone.startswith("30 leaked key(s) found and no inventory given")

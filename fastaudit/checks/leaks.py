@@ -120,6 +120,7 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
         if leak.secret_sha256 and leak.redacted and leak.rule_id in ("FAST001", "FAST002"):
             groups[leak.secret_sha256].append(leak)
     matched_keys: set[str] = set()
+    unmatched: list[str] = []
     index = HintIndex(inventory.keys, prefixes)
     for secret, leaks in groups.items():
         redacted = leaks[0].redacted or ""
@@ -178,10 +179,8 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                     )
                 )
         else:
-            result.notes.append(
-                f"leaked key {redacted} matches no inventory key by hint "
-                "(add key_hint to the inventory to connect leaks to keys)"
-            )
+            unmatched.append(redacted)
+    result.notes.extend(_unmatched_notes(unmatched, bool(inventory.keys)))
     if groups:
         for key in inventory.keys:
             if key.active and key.id not in matched_keys:
@@ -194,3 +193,30 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                     )
                 )
     return result
+
+
+# Notes name each unmatched leaked key up to this many: an organisation's audit can hold
+# thousands, and a note per key would bury the rest of the output.
+NAMED_UNMATCHED = 20
+
+
+def _unmatched_notes(redacted: list[str], have_inventory: bool) -> list[str]:
+    """What the leaks no inventory key explains mean, in as few lines as say it."""
+    if not redacted:
+        return []
+    if not have_inventory:
+        return [
+            f"{len(redacted)} leaked key(s) found and no inventory given: whether they are "
+            "still active is unknown (pass --inventory, or --verify to ask Tools.FAST)"
+        ]
+    notes = [
+        f"leaked key {r} matches no inventory key by hint "
+        "(add key_hint to the inventory to connect leaks to keys)"
+        for r in redacted[:NAMED_UNMATCHED]
+    ]
+    if len(redacted) > NAMED_UNMATCHED:
+        notes.append(
+            f"... and {len(redacted) - NAMED_UNMATCHED} more leaked key(s) that match no "
+            "inventory key by hint"
+        )
+    return notes
