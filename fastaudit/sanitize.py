@@ -156,12 +156,41 @@ def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
     passed through `clean_text`. Numbers, booleans, enums and None are left alone."""
     prefixes = tuple(prefixes)
 
+    def text(item: str) -> str:
+        if (
+            item.isascii()
+            and item.isprintable()
+            and not _SUSPECT.search(item)
+            and not (prefixes and any(p in item for p in prefixes))
+        ):
+            return item  # clean_text's common case, without its call
+        return _clean_slow(item, human, prefixes)
+
     def walk(item: Any) -> Any:
         # Returns `item` itself when nothing inside it changed: a large clean report is
-        # traversed, never copied.
+        # traversed, never copied. JSON's own shapes are tested first: most of what is
+        # cleaned is a document about to be written.
+        kind = type(item)
+        if kind is str:
+            return text(item)
+        if item is None or kind is int or kind is bool or kind is float:
+            return item
+        if kind is dict:
+            changed = False
+            entries = []
+            for key, old in item.items():
+                new_key, new = walk(key), walk(old)
+                changed = changed or new_key is not key or new is not old
+                entries.append((new_key, new))
+            return dict(entries) if changed else item
+        if kind is list or kind is tuple:
+            cleaned = [walk(v) for v in item]
+            if all(a is b for a, b in zip(cleaned, item, strict=True)):
+                return item
+            return cleaned if kind is list else tuple(cleaned)
         if isinstance(item, str):
             return clean_text(item, human=human, prefixes=prefixes)
-        if isinstance(item, (enum.Enum, int, float, bool)) or item is None:
+        if isinstance(item, (enum.Enum, int, float, bool)):
             return item
         if isinstance(item, (list, tuple)):
             cleaned = [walk(v) for v in item]

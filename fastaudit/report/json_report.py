@@ -120,10 +120,13 @@ def _dumps(value: Any) -> str:
 
 
 def _write_list(stream: IO[str], items: Any, report: Report) -> None:
+    """One entry per line: as readable in a long report as an indented one, greppable,
+    and written by the C encoder (the indenting one is pure Python, and was most of the
+    time a 1,000-repository report took to write)."""
     first = True
     for item in items:
         stream.write("[\n    " if first else ",\n    ")
-        stream.write(_dumps(clean_document(item, report)).replace("\n", "\n    "))
+        stream.write(json.dumps(clean_document(item, report), ensure_ascii=False))
         first = False
     stream.write("[]" if first else "\n  ]")
 
