@@ -103,6 +103,7 @@ class DaskExecutor:
     _client: Any = None
     _cluster: Any = None
     _futures: Any = None
+    _threads: int = 1
 
     def _connect(self) -> Any:
         try:
@@ -137,7 +138,9 @@ class DaskExecutor:
             # The limit lives in the scheduler; an existing cluster gets this run's value.
             self._client.run_on_scheduler(_set_allowed_failures, max(0, self.max_attempts - 1))
         try:
-            workers = list(self._client.scheduler_info().get("workers", {}))
+            described = self._client.scheduler_info().get("workers", {})
+            workers = list(described)
+            self._threads = sum(int(w.get("nthreads") or 1) for w in described.values()) or 1
             # One batch per preferred worker: one round trip each, not one per task.
             by_worker: dict[str | None, list[tuple[int, RepoTarget]]] = {}
             for index, target in enumerate(targets):
@@ -243,9 +246,9 @@ class DaskExecutor:
         return RepoResult(target.name, target.shown, error=reason, failure="worker died")
 
     def running(self) -> int:
-        if not self._futures:
-            return 0
-        return sum(1 for f in self._futures if f.status == "pending")
+        # Unfinished tasks beyond the cluster's threads are queued, not running. Counted,
+        # not asked of each future: this is called once per result.
+        return min(len(self._futures or ()), self._threads)
 
     def _close(self) -> None:
         if self._client is not None:
