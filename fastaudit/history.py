@@ -413,7 +413,7 @@ def _attribute(
         skipped = int(remembered["skipped"])
     else:
         try:
-            locations, refs_cache, skipped = _locate(repo, objects, revisions, options, graph)
+            locations, refs_cache, skipped = _locate(repo, objects, revisions, options, graph, refs)
         except InputError as exc:
             # A damaged repository can hold readable key blobs whose commits are gone:
             # the keys are still reported, without the commit that added them.
@@ -452,9 +452,9 @@ def _attribution_key(
     and every ref's value. Same key, same answer, so a re-scan need not walk history."""
     import hashlib
 
-    state = git.ref_state(repo, refs) if refs is not None else None
-    if state is None:
+    if refs is None:
         return None
+    state = git.ref_state(repo, refs)
     text = "\n".join([*sorted(objects), "|", *revisions, "|", str(options.all_objects), "|", state])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -465,8 +465,11 @@ def _locate(
     revisions: Sequence[str],
     options: HistoryOptions,
     graph: _Prefetch[git.CommitGraph],
+    listing: Sequence[git.RefEntry] | None,
 ) -> tuple[list[_Location], dict[str, list[str]], int]:
-    """Every (object, path, commit) that put a key-holding object into history."""
+    """Every (object, path, commit) that put a key-holding object into history. `listing`
+    is the scan's one ref listing (None when it failed: asked again, so that the error
+    is the attribution's)."""
     locations: list[_Location] = []
     blobs = [oid for oid, o in objects.items() if o.kind == "blob"]
     for intro in git.introductions(repo, blobs, revisions):
@@ -505,7 +508,9 @@ def _locate(
     messages = [oid for oid, o in objects.items() if o.kind in ("commit", "tag")]
     commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
     refs_cache: dict[str, list[str]] = {}
-    tag_refs = git.refs_by_object(repo) if any(objects[o].kind == "tag" for o in messages) else {}
+    tag_refs = {}
+    if any(objects[o].kind == "tag" for o in messages):
+        tag_refs = git.refs_by_object(listing if listing is not None else git.ref_listing(repo))
     message_commits = [o for o in messages if objects[o].kind == "commit"]
     if message_commits:
         refs_cache.update(graph.get().refs_containing(message_commits))

@@ -94,14 +94,19 @@ _SUSPECT = re.compile(r"_(?:prod|live|test|stage|staging|dev|sandbox)_|://")
 def clean_text(text: str, *, human: bool, prefixes: Iterable[str] = ()) -> str:
     """One string made safe to show (`human`) or to write into JSON/XML/HTML."""
     prefixes = tuple(prefixes)
-    if (
+    if _is_plain(text, prefixes):
+        return text  # the common case, decided without rewriting anything
+    return _clean_slow(text, human, prefixes)
+
+
+def _is_plain(text: str, prefixes: tuple[str, ...]) -> bool:
+    """Nothing in `text` could need cleaning: printable ASCII, nothing key- or URL-like."""
+    return (
         text.isascii()
         and text.isprintable()
         and not _SUSPECT.search(text)
-        and not any(p in text for p in prefixes)
-    ):
-        return text  # the common case, decided without rewriting anything
-    return _clean_slow(text, human, prefixes)
+        and not (prefixes and any(p in text for p in prefixes))
+    )
 
 
 @functools.lru_cache(maxsize=16384)
@@ -156,47 +161,21 @@ def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
     passed through `clean_text`. Numbers, booleans, enums and None are left alone."""
     prefixes = tuple(prefixes)
 
-    def text(item: str) -> str:
-        if (
-            item.isascii()
-            and item.isprintable()
-            and not _SUSPECT.search(item)
-            and not (prefixes and any(p in item for p in prefixes))
-        ):
-            return item  # clean_text's common case, without its call
-        return _clean_slow(item, human, prefixes)
-
     def walk(item: Any) -> Any:
         # Returns `item` itself when nothing inside it changed: a large clean report is
-        # traversed, never copied. JSON's own shapes are tested first: most of what is
-        # cleaned is a document about to be written.
-        kind = type(item)
-        if kind is str:
-            return text(item)
-        if item is None or kind is int or kind is bool or kind is float:
-            return item
-        if kind is dict:
-            changed = False
-            entries = []
-            for key, old in item.items():
-                new_key, new = walk(key), walk(old)
-                changed = changed or new_key is not key or new is not old
-                entries.append((new_key, new))
-            return dict(entries) if changed else item
-        if kind is list or kind is tuple:
-            cleaned = [walk(v) for v in item]
-            if all(a is b for a, b in zip(cleaned, item, strict=True)):
-                return item
-            return cleaned if kind is list else tuple(cleaned)
+        # traversed, never copied. JSON's own shapes are tested before dataclasses: most
+        # of what is cleaned is a document about to be written.
         if isinstance(item, str):
-            return clean_text(item, human=human, prefixes=prefixes)
-        if isinstance(item, (enum.Enum, int, float, bool)):
+            return item if _is_plain(item, prefixes) else _clean_slow(item, human, prefixes)
+        if item is None or isinstance(item, (enum.Enum, int, float, bool)):
             return item
         if isinstance(item, (list, tuple)):
             cleaned = [walk(v) for v in item]
             if all(a is b for a, b in zip(cleaned, item, strict=True)):
                 return item
             return cleaned if isinstance(item, list) else tuple(cleaned)
+        if isinstance(item, dict):
+            return walk_mapping(item)
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
             changes = {}
             for f in dataclasses.fields(item):
@@ -206,12 +185,18 @@ def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
                     if new is not old:
                         changes[f.name] = new
             return dataclasses.replace(item, **changes) if changes else item
-        if isinstance(item, dict) or hasattr(item, "items"):
-            pairs = [(walk(k), walk(v), k, v) for k, v in item.items()]
-            if all(k2 is k and v2 is v for k2, v2, k, v in pairs):
-                return item
-            return {k2: v2 for k2, v2, _, _ in pairs}
+        if hasattr(item, "items"):
+            return walk_mapping(item)
         return item
+
+    def walk_mapping(item: Any) -> Any:
+        changed = False
+        entries = []
+        for key, old in item.items():
+            new_key, new = walk(key), walk(old)
+            changed = changed or new_key is not key or new is not old
+            entries.append((new_key, new))
+        return dict(entries) if changed else item
 
     result: T = walk(value)
     return result

@@ -782,23 +782,18 @@ def refs_containing_many(repo: RepoInfo, commits: Sequence[str]) -> dict[str, li
     return commit_graph(repo).refs_containing(commits)
 
 
-def ref_state(repo: RepoInfo, refs: Sequence[RefEntry] | None = None) -> str | None:
+def ref_state(repo: RepoInfo, refs: Sequence[RefEntry]) -> str:
     """Every ref's name and value plus HEAD and the shallow boundary, as one string:
     when it is unchanged, so is everything reachable."""
-    if refs is None:
-        try:
-            refs = ref_listing(repo)
-        except InputError:
-            return None
     shallow = " ".join(shallow_boundary(repo)) if repo.shallow else ""
     return f"{repo.head}|{shallow}|" + "".join(f"{r.oid} {r.name}\n" for r in refs)
 
 
-def refs_by_object(repo: RepoInfo, refs: Sequence[RefEntry] | None = None) -> dict[str, list[str]]:
+def refs_by_object(refs: Sequence[RefEntry]) -> dict[str, list[str]]:
     """Every ref's own value (not peeled) -> the refs holding it: an annotated tag object
     is named by the refs that point at it."""
     by_object: dict[str, list[str]] = {}
-    for ref in ref_listing(repo) if refs is None else refs:
+    for ref in refs:
         by_object.setdefault(ref.oid, []).append(ref.name)
     return by_object
 
