@@ -35,11 +35,15 @@ __all__ = ["AuditResult", "RepoResult", "audit_report", "plan", "run", "write_re
 
 @dataclass
 class AuditResult:
-    repos: list[RepoResult]
-    findings: list[Finding]
+    """A finished run. Findings and repository rows live in the run's spool on disk
+    (`fastaudit.spool`), so the client's memory does not grow with the organisation."""
+
+    repos: Sequence[dict[str, Any]]
+    findings: Sequence[Finding]
     passes: list[Pass]
     notes: list[str]
     warnings: list[str]
+    stats: dict[str, int]
 
 
 # --- plan --------------------------------------------------------------------------------
@@ -109,10 +113,14 @@ def run(
     verify: Callable[[list[Finding], KeyVault], list[Finding]] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> AuditResult:
-    """Audit every target (skipping those the journal already holds), then the inventory."""
+    """Audit every target (skipping those the journal already holds), then the inventory.
+
+    Each result goes to the journal and the spool as it arrives and is then let go: what
+    stays in memory is the plan, the warnings and a few totals."""
     from fastaudit import checks
     from fastaudit.executors import LocalExecutor
     from fastaudit.inventory import Inventory
+    from fastaudit.spool import ResultSpool
 
     options = options or TaskOptions(config=cfg)
     vault = KeyVault() if verify is not None else None
@@ -122,40 +130,94 @@ def run(
         raise InputError(
             "--verify runs with --executor local only: keys never leave the machine that found them"
         )
-    done = journal.completed() if journal is not None and journal.exists() else {}
-    wanted = {t.name for t in targets}
-    results = {name: result for name, result in done.items() if name in wanted}
-    todo = [t for t in targets if t.name not in results]
-    failed = sum(1 for r in results.values() if r.error)
+    place = {t.name: index for index, t in enumerate(targets)}
+    spool = ResultSpool()
+    merged = _Merge(spool, place)
+    if journal is not None and journal.exists():
+        for result in journal.completed():
+            merged.add(result)
+    todo = [t for t in targets if t.name not in merged.done]
     if on_progress is not None:
-        on_progress(len(results), failed, 0)
+        on_progress(len(merged.done), merged.failed, 0)
     for result in executor.run(todo, options) if todo else ():
         if journal is not None:
             journal.record(result)
-        results[result.name] = result
-        failed += bool(result.error)
+        merged.add(result)
         if on_progress is not None:
-            on_progress(len(results), failed, executor.running())
+            on_progress(len(merged.done), merged.failed, executor.running())
     if journal is not None:
         journal.close()
-    repos = [results[t.name] for t in targets]
-    findings = [f for r in repos for f in r.findings]
-    warnings = [f"{r.name}: {w}" for r in repos for w in r.warnings]
-    warnings += [f"{r.name}: not scanned: {r.error}" for r in repos if r.error]
+    findings = spool.findings()
     if verify is not None and vault is not None:
-        verified = verify(findings, vault)
-        findings = [f for f in verified if f.rule_id != "FAST140"]  # the checks add them
+        # Verification holds the run's key findings in memory: it runs with the local
+        # executor only, where the keys are, and at the API's rate, not the cluster's.
+        verified = verify(list(findings), vault)
+        spool.replace_findings(f for f in verified if f.rule_id != "FAST140")  # checks add them
     context = checks.CheckContext(
-        config=cfg, as_of=as_of, departures=tuple(departures), leaks=tuple(findings)
+        config=cfg, as_of=as_of, departures=tuple(departures), leaks=findings
     )
     checked = checks.run(inventory if inventory is not None else Inventory((), "none"), context)
+    spool.add_findings(len(targets), checked.findings)
     return AuditResult(
-        repos=repos,
-        findings=findings + checked.findings,
+        repos=spool.repos(),
+        findings=spool.findings(),
         passes=checked.passes,
         notes=checked.notes,
-        warnings=warnings,
+        warnings=merged.warnings + [f"{name}: not scanned: {why}" for name, why in merged.errors],
+        stats=merged.stats,
     )
+
+
+# Fields of a repository's stats that depend on when and where it ran, not on what it
+# holds: left out of reports so that runs on different executors compare equal.
+_TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache", "from_result_cache")
+
+
+class _Merge:
+    """Results folded in as they arrive: each repository's findings and report row to the
+    spool, its warnings and totals kept."""
+
+    def __init__(self, spool: Any, place: dict[str, int]) -> None:
+        self.spool = spool
+        self.place = place
+        self.done: set[str] = set()
+        self.failed = 0
+        self.warnings: list[str] = []
+        self.errors: list[tuple[str, str]] = []
+        self.stats = dict.fromkeys(
+            ("files_scanned", "objects_total", "failed", "from_journal", "unchanged"), 0
+        )
+
+    def add(self, result: RepoResult) -> None:
+        if result.name not in self.place or result.name in self.done:
+            return  # a journal line for a repository this run does not audit
+        ordinal = self.place[result.name]
+        self.done.add(result.name)
+        self.spool.add_findings(ordinal, result.findings)
+        self.spool.add_repo(ordinal, _repo_row(result))
+        self.warnings += [f"{result.name}: {w}" for w in result.warnings]
+        if result.error:
+            self.failed += 1
+            self.errors.append((result.name, result.error))
+        stats = result.stats
+        self.stats["files_scanned"] += stats.get("files_scanned", 0)
+        self.stats["objects_total"] += stats.get("objects_total") or 0
+        self.stats["failed"] += bool(result.error)
+        self.stats["from_journal"] += result.from_journal
+        self.stats["unchanged"] += bool(stats.get("from_result_cache"))
+
+
+def _repo_row(result: RepoResult) -> dict[str, Any]:
+    """A repository's entry in the report."""
+    return {
+        "name": result.name,
+        "path": result.path,
+        "status": result.status,
+        "failure": result.failure,
+        "stats": {k: v for k, v in result.stats.items() if k not in _TIMING_STATS},
+        "error": result.error,
+        "from_journal": result.from_journal,
+    }
 
 
 def versions() -> dict[str, str]:
@@ -167,11 +229,6 @@ def versions() -> dict[str, str]:
     except FastauditError:
         git = "unknown"
     return {"fastaudit": __version__, "python": platform.python_version(), "git": git}
-
-
-# Fields of a repository's stats that depend on when and where it ran, not on what it
-# holds: left out of reports so that runs on different executors compare equal.
-_TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache", "from_result_cache")
 
 
 def audit_report(
@@ -208,22 +265,22 @@ def audit_report(
         verify=verifier,
         on_progress=on_progress,
     )
-    findings = result.findings
+    findings: Sequence[Finding] = result.findings
     fixed: list[Finding] = []
     counts = None
-    if previous is not None:
+    if previous is not None:  # the comparison holds both runs' findings in memory
         compared = trend.compare(findings, saved.load(previous).findings)
         findings, fixed, counts = compared.findings, compared.fixed, compared.counts
     stats: dict[str, Any] = {
-        "repositories": len(result.repos),
-        "files_scanned": sum(r.stats.get("files_scanned", 0) for r in result.repos),
-        "objects_total": sum(r.stats.get("objects_total") or 0 for r in result.repos),
+        "repositories": len(targets),
+        "files_scanned": result.stats["files_scanned"],
+        "objects_total": result.stats["objects_total"],
         "keys_checked": len(inventory.keys) if inventory else 0,
         "active_keys": sum(1 for k in inventory.keys if k.active) if inventory else 0,
         "departures": len(departures),
-        "repositories_failed": sum(1 for r in result.repos if r.error),
-        "repositories_from_journal": sum(1 for r in result.repos if r.from_journal),
-        "repositories_unchanged": sum(1 for r in result.repos if r.stats.get("from_result_cache")),
+        "repositories_failed": result.stats["failed"],
+        "repositories_from_journal": result.stats["from_journal"],
+        "repositories_unchanged": result.stats["unchanged"],
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(
@@ -245,18 +302,7 @@ def audit_report(
         parameters=params,
         passes=result.passes,
         notes=result.notes,
-        repos=[
-            {
-                "name": r.name,
-                "path": r.path,
-                "status": r.status,
-                "failure": r.failure,
-                "stats": {k: v for k, v in r.stats.items() if k not in _TIMING_STATS},
-                "error": r.error,
-                "from_journal": r.from_journal,
-            }
-            for r in result.repos
-        ],
+        repos=result.repos,
         fixed=fixed,
         trend=counts,
         key_lifecycle=lifecycles(inventory.keys, as_of, cfg.max_age_days)

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,21 +48,20 @@ class Journal:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def completed(self) -> dict[str, RepoResult]:
-        """Results already recorded, by repository name."""
+    def completed(self) -> Iterator[RepoResult]:
+        """Results already recorded, one at a time, in the order they were recorded."""
         if not self.exists():
             raise InputError(f"no journal for run {self.run_id} (looked in {self.path.parent})")
-        done: dict[str, RepoResult] = {}
         with self.path.open(encoding="utf-8") as handle:
             for line in handle:
                 try:
                     record: dict[str, Any] = json.loads(line)
-                    if record.get("kind") == "repo":
-                        result = RepoResult.from_dict(record["result"])
-                        done[result.name] = result
+                    if record.get("kind") != "repo":
+                        continue
+                    result = RepoResult.from_dict(record["result"])
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short when the client was killed
-        return done
+                yield result
 
     def record(self, result: RepoResult) -> None:
         if self._stream is None:

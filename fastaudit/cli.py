@@ -7,7 +7,7 @@ so the pre-commit hook starts fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -150,7 +150,7 @@ def _fail_threshold(fail_on: str | None, cfg: Config) -> Any:
     return Severity.parse(fail_on) if fail_on else cfg.fail_on
 
 
-def _exit_code(findings: list[Finding], threshold: Any, *, incomplete: bool = False) -> int:
+def _exit_code(findings: Iterable[Finding], threshold: Any, *, incomplete: bool = False) -> int:
     """1 for findings at or above the threshold; else 2 when part of what was asked could
     not be read (a gate must never pass on what it did not see); else 0."""
     if any(f.severity >= threshold for f in findings):

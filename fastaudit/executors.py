@@ -8,9 +8,10 @@ results, never the work. Both run the same task, `audit_task.audit_repository`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -51,10 +52,16 @@ class LocalExecutor:
             finally:
                 self._running -= 1
 
+        # A few tasks queued per thread, topped up as each finishes: a future holds its
+        # result until dropped, and the caller lets each result go once it is merged.
+        waiting = iter(targets)
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            futures = [pool.submit(one, target) for target in targets]
-            for future in as_completed(futures):
-                yield future.result()
+            pending = {pool.submit(one, t) for t in itertools.islice(waiting, 4 * self.workers)}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    pending.update(pool.submit(one, t) for t in itertools.islice(waiting, 1))
+                    yield future.result()
 
     def running(self) -> int:
         return self._running
@@ -87,6 +94,11 @@ def preferred_worker(target: RepoTarget, workers: Sequence[str]) -> str | None:
         return None
     digest = hashlib.sha256(target.shown.encode("utf-8")).digest()
     return sorted(workers)[int.from_bytes(digest[:8], "big") % len(workers)]
+
+
+# Repositories per probe of a re-run: each probe's answer (their stored results) is one
+# message, so this bounds what the client holds at once.
+PROBE_SIZE = 100
 
 
 @dataclass
@@ -141,38 +153,29 @@ class DaskExecutor:
             described = self._client.scheduler_info().get("workers", {})
             workers = list(described)
             self._threads = sum(int(w.get("nthreads") or 1) for w in described.values()) or 1
-            # One batch per preferred worker: one round trip each, not one per task.
-            by_worker: dict[str | None, list[tuple[int, RepoTarget]]] = {}
-            for index, target in enumerate(targets):
-                by_worker.setdefault(preferred_worker(target, workers), []).append((index, target))
-            # Options travel inside each task, not scattered: scattered data dies with the
-            # workers that hold it, and every task needing it would be forgotten.
-            shared = options
-            reused = list(self._reuse_unchanged(by_worker, options))
+            preferred = [preferred_worker(target, workers) for target in targets]
+            reused: set[str] = set()
+            yield from self._reuse_unchanged(targets, preferred, options, reused)
+            # Tasks go to the cluster a window at a time, in plan order, each with its
+            # preferred worker: the client and the scheduler hold a window of tasks, not
+            # the organisation, and every worker always has some of its own queued.
+            waiting = (
+                (index, target, preferred[index])
+                for index, target in enumerate(targets)
+                if target.name not in reused
+            )
+            window = max(32, 8 * self._threads)
             futures: dict[Any, RepoTarget] = {}
-            for preferred, batch in by_worker.items():
-                if not batch:
-                    continue
-                batch_futures = self._client.map(
-                    audit_repository,
-                    [target for _, target in batch],
-                    [shared] * len(batch),
-                    key=[_task_key(index, target) for index, target in batch],
-                    pure=False,
-                    workers=[preferred] if preferred else None,
-                    allow_other_workers=True,
-                )
-                futures.update(zip(batch_futures, (t for _, t in batch), strict=True))
             self._futures = futures
-            yield from reused
-            # Results come back with their completion (batched by the client), rather
-            # than one round trip per `future.result()`.
+            completed = dask_completed([], with_results=True, raise_errors=False)
+            completed.update(self._submit(itertools.islice(waiting, window), options, futures))
             bystanders: list[tuple[int, RepoTarget]] = []
-            for future, outcome in dask_completed(
-                list(futures), with_results=True, raise_errors=False
-            ):
+            for future, outcome in completed:
                 target = futures.pop(future)
                 future.release()
+                if len(futures) <= window // 2:
+                    top_up = itertools.islice(waiting, window - len(futures))
+                    completed.update(self._submit(top_up, options, futures))
                 if type(_error_of(outcome)).__name__ == "KilledWorker":
                     # Dask blames every task a dying worker held, queued ones included:
                     # give each one more chance, alone on the cluster, so only the
@@ -182,7 +185,7 @@ class DaskExecutor:
                 yield self._result(outcome, target)
             for index, target in bystanders:
                 retry = self._client.submit(
-                    audit_repository, target, shared, key=_task_key(index, target), pure=False
+                    audit_repository, target, options, key=_task_key(index, target), pure=False
                 )
                 self._futures = {retry: target}
                 ((_, outcome),) = list(
@@ -193,44 +196,75 @@ class DaskExecutor:
         finally:
             self._close()
 
+    def _submit(
+        self,
+        batch: Iterable[tuple[int, RepoTarget, str | None]],
+        options: TaskOptions,
+        futures: dict[Any, RepoTarget],
+    ) -> list[Any]:
+        """One `map` per preferred worker in the batch (one round trip each, not one per
+        task). Options travel inside each task, not scattered: scattered data dies with
+        the workers that hold it, and every task needing it would be forgotten."""
+        by_worker: dict[str | None, list[tuple[int, RepoTarget]]] = {}
+        for index, target, preferred in batch:
+            by_worker.setdefault(preferred, []).append((index, target))
+        submitted = []
+        for preferred, group in by_worker.items():
+            mapped = self._client.map(
+                audit_repository,
+                [target for _, target in group],
+                [options] * len(group),
+                key=[_task_key(index, target) for index, target in group],
+                pure=False,
+                workers=[preferred] if preferred else None,
+                allow_other_workers=True,
+            )
+            futures.update(zip(mapped, (target for _, target in group), strict=True))
+            submitted += mapped
+        return submitted
+
     def _reuse_unchanged(
-        self, by_worker: dict[str | None, list[tuple[int, RepoTarget]]], options: TaskOptions
+        self,
+        targets: Sequence[RepoTarget],
+        preferred: Sequence[str | None],
+        options: TaskOptions,
+        reused: set[str],
     ) -> Iterator[RepoResult]:
-        """Ask each worker, in one task, which of its repositories it audited before and
-        finds unchanged: their stored results come back at once, and only the rest become
-        tasks (they are removed from `by_worker`). Dask's cost per task is what a re-run
+        """Ask each worker, in a few tasks, which of its repositories it audited before
+        and finds unchanged: their stored results come back at once (their names added to
+        `reused`), and only the rest become tasks. Dask's cost per task is what a re-run
         of unchanged repositories would otherwise pay for each one. A probe that fails
-        only means those repositories are audited as usual."""
+        only means those repositories are audited as usual. Results are yielded as each
+        probe answers, so the client holds one probe's answer at a time."""
         from distributed import as_completed as dask_completed
 
         if not options.use_cache:
             return
+        by_worker: dict[str, list[RepoTarget]] = {}
+        for target, worker in zip(targets, preferred, strict=True):
+            if worker is not None and not target.is_url:
+                by_worker.setdefault(worker, []).append(target)
         probes = []
-        for preferred, batch in by_worker.items():
-            local = [target for _, target in batch if not target.is_url]
-            if preferred is None or not local:
-                continue
-            digest = hashlib.sha256(preferred.encode("utf-8")).hexdigest()[:12]
-            probes.append(
-                self._client.submit(
-                    reuse_unchanged,
-                    local,
-                    options,
-                    key=f"fastaudit-reuse-{digest}-{secrets.token_hex(4)}",
-                    pure=False,
-                    workers=[preferred],
-                    allow_other_workers=True,  # elsewhere it finds nothing, but never hangs
+        for worker, local in by_worker.items():
+            digest = hashlib.sha256(worker.encode("utf-8")).hexdigest()[:12]
+            for start in range(0, len(local), PROBE_SIZE):
+                probes.append(
+                    self._client.submit(
+                        reuse_unchanged,
+                        local[start : start + PROBE_SIZE],
+                        options,
+                        key=f"fastaudit-reuse-{digest}-{secrets.token_hex(4)}",
+                        pure=False,
+                        workers=[worker],
+                        allow_other_workers=True,  # elsewhere it finds nothing, never hangs
+                    )
                 )
-            )
-        reused: set[str] = set()
         for future, outcome in dask_completed(probes, with_results=True, raise_errors=False):
             future.release()
             for result in outcome if isinstance(outcome, list) else ():
                 if isinstance(result, RepoResult):
                     reused.add(result.name)
                     yield result
-        for batch in by_worker.values():
-            batch[:] = [(index, target) for index, target in batch if target.name not in reused]
 
     def _result(self, outcome: Any, target: RepoTarget) -> RepoResult:
         if isinstance(outcome, RepoResult):

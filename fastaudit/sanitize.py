@@ -187,6 +187,10 @@ def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
             return dataclasses.replace(item, **changes) if changes else item
         if hasattr(item, "items"):
             return walk_mapping(item)
+        if hasattr(item, "cleaned_on_read"):
+            # A collection read from disk on each pass (an audit's spool): cleaned as
+            # each entry is read, never loaded whole to be cleaned here.
+            return item.cleaned_on_read(walk)
         return item
 
     def walk_mapping(item: Any) -> Any:

@@ -23,7 +23,8 @@ class CheckContext:
     config: Config
     as_of: datetime
     departures: tuple[Departure, ...] = ()
-    leaks: tuple[Finding, ...] = ()  # FAST001/002 findings from scan or history
+    # FAST001/002 findings from scan or history: a tuple, or an audit's spool on disk.
+    leaks: Sequence[Finding] = ()
 
 
 @dataclass

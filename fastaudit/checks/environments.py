@@ -4,6 +4,7 @@ one environment) and FAST004 (one leaked key found in files of several environme
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from fastaudit.checks import CheckContext, CheckResult, key_finding
 from fastaudit.findings import RULES, Finding, Pass, Practice
@@ -58,7 +59,7 @@ def path_environment(path: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def shared_across_environments(leaks: tuple[Finding, ...]) -> list[Finding]:
+def shared_across_environments(leaks: Iterable[Finding]) -> list[Finding]:
     by_secret: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     redacted: dict[str, str | None] = {}
     for leak in leaks:

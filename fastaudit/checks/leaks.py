@@ -12,6 +12,7 @@ from fastaudit.checks import CheckContext, CheckResult
 from fastaudit.detect import DEFAULT_PREFIXES
 from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, InventoryKey
+from fastaudit.spool import secret_groups
 
 ELLIPSIS = "…"
 MIN_HINT_CHARS = 4
@@ -115,14 +116,16 @@ def _passed(key: InventoryKey, reason: str) -> Pass:
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
     result = CheckResult()
     prefixes = context.config.key_spec.prefixes
-    groups: dict[str, list[Finding]] = defaultdict(list)
-    for leak in context.leaks:
-        if leak.secret_sha256 and leak.redacted and leak.rule_id in ("FAST001", "FAST002"):
-            groups[leak.secret_sha256].append(leak)
     matched_keys: set[str] = set()
-    unmatched: list[str] = []
+    unmatched: list[str] = []  # the first NAMED_UNMATCHED, then only counted
+    unmatched_count = leaked = 0
     index = HintIndex(inventory.keys, prefixes)
-    for secret, leaks in groups.items():
+    # One key's findings at a time: an audit's spool groups them on disk.
+    for secret, found in secret_groups(context.leaks):
+        leaks = [f for f in found if f.redacted and f.rule_id in ("FAST001", "FAST002")]
+        if not leaks:
+            continue
+        leaked += 1
         redacted = leaks[0].redacted or ""
         matches = index.matches(redacted)
         live = next((f.verification for f in leaks if f.verification == "live"), None)
@@ -179,15 +182,17 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                     )
                 )
         else:
-            unmatched.append(redacted)
-    result.notes.extend(_unmatched_notes(unmatched, bool(inventory.keys)))
-    if groups:
+            unmatched_count += 1
+            if len(unmatched) < NAMED_UNMATCHED:
+                unmatched.append(redacted)
+    result.notes.extend(_unmatched_notes(unmatched, unmatched_count, bool(inventory.keys)))
+    if leaked:
         for key in inventory.keys:
             if key.active and key.id not in matched_keys:
                 result.passes.append(
                     _passed(
                         key,
-                        f"matches none of the {len(groups)} leaked key(s) found"
+                        f"matches none of the {leaked} leaked key(s) found"
                         if key.key_hint
                         else "no key_hint: cannot be matched to leaks (add one)",
                     )
@@ -200,13 +205,14 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
 NAMED_UNMATCHED = 20
 
 
-def _unmatched_notes(redacted: list[str], have_inventory: bool) -> list[str]:
-    """What the leaks no inventory key explains mean, in as few lines as say it."""
-    if not redacted:
+def _unmatched_notes(redacted: list[str], count: int, have_inventory: bool) -> list[str]:
+    """What the `count` leaks no inventory key explains mean, in as few lines as say it
+    (`redacted` names the first of them)."""
+    if not count:
         return []
     if not have_inventory:
         return [
-            f"{len(redacted)} leaked key(s) found and no inventory given: whether they are "
+            f"{count} leaked key(s) found and no inventory given: whether they are "
             "still active is unknown (pass --inventory, or --verify to ask Tools.FAST)"
         ]
     notes = [
@@ -214,9 +220,8 @@ def _unmatched_notes(redacted: list[str], have_inventory: bool) -> list[str]:
         "(add key_hint to the inventory to connect leaks to keys)"
         for r in redacted[:NAMED_UNMATCHED]
     ]
-    if len(redacted) > NAMED_UNMATCHED:
+    if count > len(notes):
         notes.append(
-            f"... and {len(redacted) - NAMED_UNMATCHED} more leaked key(s) that match no "
-            "inventory key by hint"
+            f"... and {count - len(notes)} more leaked key(s) that match no inventory key by hint"
         )
     return notes

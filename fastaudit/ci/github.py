@@ -8,7 +8,8 @@ any other event, or `mode: history`, scans the whole history.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +70,12 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def workflow_commands(findings: list[Finding], threshold: Severity, limit: int = 50) -> list[str]:
+def workflow_commands(
+    findings: Iterable[Finding], threshold: Severity, limit: int = 50
+) -> list[str]:
     """Workflow commands that put each finding on its file and line."""
     lines = []
-    for finding in findings[:limit]:
+    for finding in itertools.islice(findings, limit):
         level = "error" if finding.severity >= threshold else "warning"
         props = []
         if finding.path:

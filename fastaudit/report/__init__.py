@@ -4,14 +4,14 @@ opens a file: the CLI owns where output goes (and writes it atomically)."""
 from __future__ import annotations
 
 import importlib
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any
 
 from fastaudit import __version__
 from fastaudit.findings import Finding, Pass, Practice, Severity, sort_key
+from fastaudit.spool import FindingCounts, SpooledFindings, SpooledRepos
 
 SCHEMA_VERSION = "1.0"
 
@@ -32,7 +32,8 @@ class Report:
     """What one run found, and enough about the run to reproduce and trust it."""
 
     command: str
-    findings: list[Finding]
+    # A list, or an audit's spool on disk (read again on each pass).
+    findings: Sequence[Finding]
     root: str | None = None
     generated_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -43,7 +44,7 @@ class Report:
     tool_version: str = __version__
     passes: list[Pass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    repos: list[dict[str, Any]] = field(default_factory=list)
+    repos: Sequence[dict[str, Any]] = field(default_factory=list)
     fixed: list[Finding] = field(default_factory=list)  # since --previous
     trend: dict[str, int] | None = None
     # Across every run in the audit store (`--db`): the `fastaudit trends` document.
@@ -51,22 +52,23 @@ class Report:
     # Each inventory key from creation to deletion (any run with an inventory).
     key_lifecycle: list[dict[str, Any]] | None = None
 
-    def sorted_findings(self) -> list[Finding]:
+    def sorted_findings(self) -> Sequence[Finding]:
+        if isinstance(self.findings, SpooledFindings):
+            return self.findings.in_report_order()  # sorted on disk
         return sorted(self.findings, key=sort_key)
 
+    def counts(self) -> FindingCounts:
+        return FindingCounts.of(self.findings)
+
     def summary(self) -> dict[str, Any]:
-        by_severity = Counter(f.severity.label for f in self.findings)
-        by_repo = Counter(f.repo for f in self.findings if f.repo)
+        counts = self.counts()
         return {
-            "total": len(self.findings),
-            "by_severity": {s.label: by_severity.get(s.label, 0) for s in reversed(Severity)},
-            "by_rule": dict(sorted(Counter(f.rule_id for f in self.findings).items())),
-            "by_practice": {
-                str(p): n
-                for p, n in sorted(Counter(int(f.practice) for f in self.findings).items())
-            },
-            "by_repo": dict(sorted(by_repo.items())),
-            "scorecard": scorecard(self),
+            "total": counts.total,
+            "by_severity": {s.label: counts.by_severity.get(s, 0) for s in reversed(Severity)},
+            "by_rule": dict(sorted(counts.by_rule.items())),
+            "by_practice": {str(int(p)): n for p, n in sorted(counts.by_practice.items())},
+            "by_repo": dict(sorted(counts.by_repo.items())),
+            "scorecard": scorecard(self, counts),
         }
 
 
@@ -119,16 +121,19 @@ REPOSITORY_PRACTICES = frozenset(
 
 
 def failed_repos(report: Report) -> list[dict[str, Any]]:
+    if isinstance(report.repos, SpooledRepos):
+        return report.repos.failed()
     return [r for r in report.repos if r.get("error")]
 
 
-def scorecard(report: Report) -> list[dict[str, Any]]:
+def scorecard(report: Report, counts: FindingCounts | None = None) -> list[dict[str, Any]]:
     """The six practices: checked or not, how many findings, how many passes."""
+    counts = counts or report.counts()
     cards = []
     unscanned = failed_repos(report)
     incomplete = report.stats.get("incomplete")
     for practice in Practice:
-        failing = [f for f in report.findings if f.practice is practice]
+        failing = counts.by_practice.get(practice, 0)
         passing = sum(1 for p in report.passes if p.practice is practice)
         checked = _checked(report, practice)
         unproven = None
@@ -143,15 +148,14 @@ def scorecard(report: Report) -> list[dict[str, Any]]:
             status = "pass"
         else:
             status = "not_checked"
-        subjects = {f.fingerprint for f in failing}
         cards.append(
             {
                 "practice": int(practice),
                 "title": practice.title,
                 "guidance": practice.guidance,
                 "status": status,
-                "failing_findings": len(failing),
-                "failing_subjects": len(subjects),
+                "failing_findings": failing,
+                "failing_subjects": counts.subjects.get(practice, 0),
                 "passing": passing,
                 "checked": checked or "not checked in this run",
                 "unproven": unproven,

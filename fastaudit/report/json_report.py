@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from fastaudit.findings import Finding
 from fastaudit.report import SCHEMA_VERSION, Report, clean_document
+from fastaudit.spool import secret_groups
 
 
 def as_document(
-    report: Report, findings: list[Finding] | None = None, *, streamed: bool = False
+    report: Report, findings: Sequence[Finding] | None = None, *, streamed: bool = False
 ) -> dict[str, Any]:
     """The whole report as one JSON-shaped dict; with `streamed`, the long lists are left
     as placeholders for `render` to write entry by entry."""
@@ -39,7 +40,7 @@ def as_document(
     }
 
 
-def _long_lists(report: Report, findings: list[Finding]) -> dict[str, Iterable[Any]]:
+def _long_lists(report: Report, findings: Sequence[Finding]) -> dict[str, Iterable[Any]]:
     """The lists that grow with the size of the run (findings, keys, repositories), as
     iterables: `render` writes them entry by entry, so a report on thousands of
     repositories never holds its whole document, or its text, in memory."""
@@ -66,15 +67,11 @@ _LOCATION_FIELDS = (
 )
 
 
-def group_by_secret(findings: list[Finding]) -> Iterator[dict[str, Any]]:
+def group_by_secret(findings: Iterable[Finding]) -> Iterator[dict[str, Any]]:
     """One entry per leaked key with all its locations: the same key on many paths and
     commits is one secret to rotate, not many. Entries are built one at a time, in the
     order each key is first met."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.secret_sha256 is not None:
-            groups.setdefault(finding.secret_sha256, []).append(finding)
-    for secret_sha256, members in groups.items():
+    for secret_sha256, members in secret_groups(findings):
         first = members[0]
         rule_ids: list[str] = []
         in_head: bool | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import IO
 
 from fastaudit.findings import RULES, Finding, Practice, Severity
@@ -69,7 +70,7 @@ def _location(finding: Finding) -> str:
     return where
 
 
-def _group(findings: list[Finding]) -> list[list[Finding]]:
+def _group(findings: Iterable[Finding]) -> list[list[Finding]]:
     """One group per secret (same rule and fingerprint): a key on many paths and commits
     is one thing to fix, with many places to look."""
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)

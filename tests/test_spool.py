@@ -1,0 +1,72 @@
+"""The audit's spool on disk gives what the lists it replaces gave: the report's order,
+the same groups by key, the same tallies, every finding exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fastaudit.findings import RULES, Finding, Severity, sort_key
+from fastaudit.report import Report
+from fastaudit.report.json_report import group_by_secret
+from fastaudit.spool import FindingCounts, ResultSpool
+
+# Names that stress byte-wise ordering: NUL, a prefix of another name, non-ASCII, an
+# undecodable byte as git paths arrive (surrogateescape), and the empty string.
+_names = st.sampled_from(["", "a", "a\x00", "a\x00b", "ab", "é", "z", "\udcff", "日本", "a/b"])
+_maybe = st.one_of(st.none(), _names)
+_findings = st.builds(
+    Finding,
+    rule_id=st.sampled_from(sorted(RULES)),
+    severity=st.sampled_from(list(Severity)),
+    path=_maybe,
+    line=st.one_of(st.none(), st.integers(0, 2**40)),
+    column=st.one_of(st.none(), st.integers(0, 300)),
+    secret_sha256=st.one_of(st.none(), st.sampled_from(["1" * 64, "2" * 64, "3" * 64])),
+    redacted=st.just("fast_prod_ab…cd"),
+    message=_maybe,
+    commit=st.one_of(st.none(), st.sampled_from(["c1", "c2"])),
+    key_id=_maybe,
+    repo=_maybe,
+)
+
+
+def _spooled(batches: list[list[Finding]]) -> ResultSpool:
+    spool = ResultSpool()
+    for ordinal, batch in enumerate(batches):
+        spool.add_findings(ordinal, batch)
+    return spool
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_findings, max_size=6), max_size=8))
+def test_the_spool_reads_back_what_a_list_holds(batches: list[list[Finding]]) -> None:
+    flat = [f for batch in batches for f in batch]
+    spool = _spooled(batches)
+    try:
+        spooled = spool.findings()
+        assert len(spooled) == len(flat)
+        assert list(spooled) == flat  # plan order, each finding once
+        # The report's order, ties kept in plan order as Python's stable sort keeps them.
+        expected = sorted(flat, key=sort_key)
+        assert list(spooled.in_report_order()) == expected
+        assert list(group_by_secret(spooled.in_report_order())) == list(group_by_secret(expected))
+        on_disk, in_memory = FindingCounts.of(spooled), FindingCounts.of(flat)
+        assert vars(on_disk) == vars(in_memory)
+        assert Report("audit", spooled).summary() == Report("audit", flat).summary()
+    finally:
+        spool.close()
+
+
+def test_the_spool_leaves_nothing_behind(tmp_path: Path) -> None:
+    spool = ResultSpool(directory=tmp_path)
+    spool.add_findings(0, [Finding("FAST001", Severity.HIGH, path="a.env", repo="r")])
+    spool.add_repo(0, {"name": "r", "error": None})
+    spool.add_repo(1, {"name": "s", "error": "not found"})
+    assert [r["name"] for r in spool.repos()] == ["r", "s"]
+    assert [r["name"] for r in spool.repos().failed()] == ["s"]
+    assert list(tmp_path.iterdir())
+    spool.close()
+    assert not list(tmp_path.iterdir())
