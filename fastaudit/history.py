@@ -14,7 +14,7 @@ import resource
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -126,6 +126,9 @@ def scan_history(
         else None
     )
     unreadable = _unreadable_warnings(stream_stats, cache, result)
+    # The commits in scope, when the stream read them all (not a re-scan that read only
+    # new objects, nor a damaged repository): attribution shows them in parallel.
+    walk = list(dict.fromkeys(stream_stats.commits)) if cache is None and not unreadable else None
     if stream_stats.lfs_pointers:
         result.warnings.append(
             f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
@@ -164,10 +167,11 @@ def scan_history(
         # A re-scan whose attribution is remembered: one attribution of everything.
         merge_late()
         late = None
-    result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
+    scope = _Scope(revisions, walk)
+    result.findings = _attribute(repo, objects, scope, head_blobs, options, result, memo)
     if late is not None and merge_late():
         # Keys only an unpacked object held: attribute everything again, together.
-        result.findings = _attribute(repo, objects, revisions, head_blobs, options, result, memo)
+        result.findings = _attribute(repo, objects, scope, head_blobs, options, result, memo)
 
     cache_path = None
     clean_read = not (unreadable or stream_stats.git_errors)
@@ -384,10 +388,19 @@ class _Prefetch(Generic[T]):
         return self._value
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What attribution walks: `revisions`, and when the stream met them all, the commits
+    themselves (for `--all`, every commit in the object store, reachable or not)."""
+
+    revisions: Sequence[str]
+    commits: Sequence[str] | None = None
+
+
 def _attribute(
     repo: git.RepoInfo,
     objects: dict[str, _ObjectKeys],
-    revisions: Sequence[str],
+    scope: _Scope,
     head_blobs: dict[str, list[str]],
     options: HistoryOptions,
     result: HistoryResult,
@@ -400,7 +413,7 @@ def _attribute(
         refs: list[git.RefEntry] | None = git.ref_listing(repo)
     except InputError:
         refs = None
-    memo_key = _attribution_key(repo, objects, revisions, options, refs)
+    memo_key = _attribution_key(repo, objects, scope.revisions, options, refs)
     remembered = memo.get(memo_key) if memo is not None and memo_key else None
     # Which refs hold each commit needs the whole commit graph; git reads it on the other
     # core while the attribution walk below runs on this one.
@@ -413,7 +426,7 @@ def _attribute(
         skipped = int(remembered["skipped"])
     else:
         try:
-            locations, refs_cache, skipped = _locate(repo, objects, revisions, options, graph, refs)
+            locations, refs_cache, skipped = _locate(repo, objects, scope, options, graph, refs)
         except InputError as exc:
             # A damaged repository can hold readable key blobs whose commits are gone:
             # the keys are still reported, without the commit that added them.
@@ -462,7 +475,7 @@ def _attribution_key(
 def _locate(
     repo: git.RepoInfo,
     objects: dict[str, _ObjectKeys],
-    revisions: Sequence[str],
+    scope: _Scope,
     options: HistoryOptions,
     graph: _Prefetch[git.CommitGraph],
     listing: Sequence[git.RefEntry] | None,
@@ -472,7 +485,10 @@ def _locate(
     is the attribution's)."""
     locations: list[_Location] = []
     blobs = [oid for oid, o in objects.items() if o.kind == "blob"]
-    for intro in git.introductions(repo, blobs, revisions):
+    found = git.introductions(repo, blobs, scope.revisions, scope.commits)
+    if scope.commits is not None and found:
+        found = _as_walked(repo, found, scope, graph.get())
+    for intro in found:
         locations.append(
             _Location(
                 intro.oid, intro.path, intro.commit, intro.timestamp, intro.author_email, intro.date
@@ -541,6 +557,28 @@ def _locate(
         if refs:
             refs_cache[oid] = refs
     return locations, refs_cache, skipped
+
+
+def _as_walked(
+    repo: git.RepoInfo,
+    found: list[git.Introduction],
+    scope: _Scope,
+    graph: git.CommitGraph,
+) -> list[git.Introduction]:
+    """Introductions shown commit by commit, made what a walk of `scope.revisions` gives:
+    for `--all`, only commits a ref or HEAD reaches (the stream also met unreachable
+    ones), in the walk's order (newest first), which decides ties between equally old
+    introductions."""
+    order = graph.order
+    if scope.revisions == ["--all"]:
+        reached: Container[str] = order
+        if repo.head is not None and repo.head not in order:
+            # A detached HEAD no ref holds: its history is in `--all` too.
+            detached = run_git(["rev-list", repo.head, "--"], repo.git_dir)
+            reached = set(order) | set(detached.decode("ascii").split())
+        found = [intro for intro in found if intro.commit in reached]
+    last = len(order)
+    return sorted(found, key=lambda intro: order.get(intro.commit, last))
 
 
 def _findings(

@@ -524,3 +524,54 @@ def test_inspect_asks_git_once_and_agrees_with_asking_value_by_value(
     assert gitobjects.inspect(linked).git_dir != repo.path / ".git"
     with pytest.raises(InputError, match="not a git repository"):
         gitobjects.inspect(tmp_path)
+
+
+@pytest.mark.parametrize("scope", [(), ("--all-objects",), ("--branch", "main")])
+def test_walking_commits_in_parallel_shares_finds_what_one_walk_finds(
+    repo: Repo, make_key: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch, scope: tuple[str, ...]
+) -> None:
+    """Long histories are attributed by several `git log --no-walk` over the commits the
+    stream met (every commit in the store, reachable or not). Made to do so here, on a
+    history with each shape that walk must get right, it reports exactly what one walk
+    of the same history reports."""
+    from fastaudit.sources import gitobjects
+
+    keys = [make_key() for _ in range(6)]
+    repo.write("config.ini", "[api]\nkey = none\n")
+    repo.commit("init", date="2026-01-01T00:00:00+00:00")
+    repo.git("checkout", "-q", "-b", "other")
+    repo.write("config.ini", "[api]\nkey = from-other\n")
+    repo.write("copy/a.env", f"KEY={keys[0]}\n")
+    repo.write("copy/b.env", f"KEY={keys[0]}\n")  # one blob on two paths
+    repo.commit("other", date="2026-01-02T00:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.write("config.ini", "[api]\nkey = from-main\n")
+    repo.commit("main", date="2026-01-02T00:00:00+00:00")  # the same second as `other`
+    subprocess.run(["git", "merge", "-q", "other"], cwd=repo.path, capture_output=True)
+    repo.write("config.ini", f"[api]\nkey = {keys[1]}\n")  # only the merge holds it
+    repo.commit("merge other", date="2026-01-03T00:00:00+00:00")
+    repo.write("settings.py", f'KEY = "{keys[2]}"\n')
+    repo.commit("settings", date="2026-01-04T00:00:00+00:00")
+    repo.write("settings.py", "KEY = None\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--amend", "-m", "settings, no key")  # an unreachable commit
+    repo.git("checkout", "-q", "-b", "gone")
+    repo.write("gone.txt", f"{keys[3]}\n")
+    repo.commit("gone", date="2026-01-05T00:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "gone")  # a deleted branch
+    repo.git("checkout", "-q", "--detach")
+    repo.write("detached.txt", f"{keys[4]}\n")
+    detached = repo.commit("on a detached HEAD only", date="2026-01-06T00:00:00+00:00")
+    repo.git("tag", "-a", "v1", "-m", f"release {keys[5]}", "main")
+
+    one_walk, walked = history(run_cli, repo.path, *scope)
+    monkeypatch.setattr(gitobjects, "PARALLEL_WALK_COMMITS", 1)
+    shares, shown = history(run_cli, repo.path, *scope)
+
+    assert shares == one_walk
+    assert shown["findings"] == walked["findings"]  # refs, authors and dates too
+    if not scope:
+        assert ("FAST001", "detached.txt", 1, detached, True) in shares
+        assert {row[1] for row in shares} >= {"copy/a.env", "copy/b.env", "config.ini"}
+        assert "settings.py" not in {row[1] for row in shares}  # unreachable: not in scope

@@ -27,10 +27,12 @@ from typing import IO, Any
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import (
     SAFE_DIFF_OPTIONS,
+    current_deadline,
     one_line_output,
     popen_git,
     run_git,
     run_git_process,
+    under_deadline,
 )
 
 # Objects above this size are searched while streaming and never held whole in memory.
@@ -88,6 +90,7 @@ class StreamStats:
     done: int = 0  # objects (and "missing" answers) read to their end
     unreadable: list[str] = field(default_factory=list)  # ids git could not read at all
     recovered: int = 0  # objects salvaged from damaged packs
+    commits: list[str] = field(default_factory=list)  # every commit read, for attribution
 
 
 def inspect(path: Path) -> RepoInfo:
@@ -435,6 +438,22 @@ def _parse(
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None,
 ) -> Iterator[ObjectHit]:
+    """Objects `search` selects from git's `--batch` output; the id of every commit read
+    goes to `stats.commits` (attribution walks them, in parallel, instead of history)."""
+    commits: list[bytes] = []
+    try:
+        yield from _parse_into(fd, search, stats, on_progress, commits)
+    finally:
+        stats.commits.extend(c.decode("ascii") for c in commits)
+
+
+def _parse_into(
+    fd: int,
+    search: Search,
+    stats: StreamStats,
+    on_progress: Callable[[StreamStats], None] | None,
+    commits: list[bytes],
+) -> Iterator[ObjectHit]:
     """The hot loop. Kept flat and free of per-object allocations on purpose.
 
     What selects an object is `search`'s."""
@@ -479,7 +498,9 @@ def _parse(
         start = newline + 1
         end = start + size
         stats.objects += 1
-        if kind == b"blob":
+        if kind == b"commit":
+            commits.append(oid)
+        elif kind == b"blob":
             stats.blobs += 1
             stats.bytes += size
         if size > LARGE_OBJECT:
@@ -569,12 +590,19 @@ class Introduction:
 
 
 def introductions(
-    repo: RepoInfo, oids: Sequence[str], revisions: Sequence[str]
+    repo: RepoInfo,
+    oids: Sequence[str],
+    revisions: Sequence[str],
+    commits: Sequence[str] | None = None,
 ) -> list[Introduction]:
     """Every commit in `revisions` whose diff (against each parent, or the empty tree for
     a root) adds `oid` at a path. Merges are diffed against every parent, so a blob that
     only a conflict resolution created is found; renames are off, so a renamed file is
-    an addition at its new path."""
+    an addition at its new path.
+
+    With `commits` (a long history's commits, as the object stream met them), they are
+    shown by several `git log --no-walk` at once, one share each, instead of one walk:
+    a commit's diffs do not depend on the walk, and git's walk is single-threaded."""
     found: list[Introduction] = []
     for index in range(0, len(oids), FIND_OBJECT_BATCH):
         batch = oids[index : index + FIND_OBJECT_BATCH]
@@ -591,12 +619,37 @@ def introductions(
             "--root",
             "--format=%x01%H %ct %aI %ae",
             *(f"--find-object={oid}" for oid in batch),
-            *revisions,
-            "--",
         ]
-        out = run_git(args, repo.git_dir)
-        found.extend(_parse_raw_log(out, wanted))
+        if commits is not None and len(commits) >= PARALLEL_WALK_COMMITS:
+            outputs = _show_in_shares(repo, args, commits)
+        else:
+            outputs = [run_git([*args, *revisions, "--"], repo.git_dir)]
+        for out in outputs:
+            found.extend(_parse_raw_log(out, wanted))
     return found
+
+
+# Below this many commits one walk is quicker than starting several git processes.
+PARALLEL_WALK_COMMITS = 5000
+
+
+def _show_in_shares(repo: RepoInfo, args: list[str], commits: Sequence[str]) -> list[bytes]:
+    """`git log ARGS --no-walk` over `commits`, dealt round-robin into one share per core
+    (at least two), each share's git running at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shares = max(2, os.cpu_count() or 1)
+    deadline = current_deadline()  # --repo-timeout stops every share
+
+    def show(share: int) -> bytes:
+        with under_deadline(deadline), tempfile.TemporaryFile() as listing:
+            listing.write("".join(f"{c}\n" for c in commits[share::shares]).encode("ascii"))
+            listing.seek(0)
+            command = [args[0], "--no-walk=unsorted", "--stdin", *args[1:], "--"]
+            return run_git(command, repo.git_dir, stdin=listing)
+
+    with ThreadPoolExecutor(max_workers=shares) as pool:
+        return list(pool.map(show, range(shares)))
 
 
 def _parse_raw_log(out: bytes, wanted: set[str]) -> Iterator[Introduction]:
