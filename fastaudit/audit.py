@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from fastaudit.audit_journal import Journal
     from fastaudit.executors import Executor
     from fastaudit.report import Report
+    from fastaudit.spool import ResultSpool
 
 __all__ = ["AuditResult", "RepoResult", "audit_report", "plan", "run", "write_reports"]
 
@@ -138,13 +139,13 @@ def run(
             merged.add(result)
     todo = [t for t in targets if t.name not in merged.done]
     if on_progress is not None:
-        on_progress(len(merged.done), merged.failed, 0)
+        on_progress(len(merged.done), merged.stats["failed"], 0)
     for result in executor.run(todo, options) if todo else ():
         if journal is not None:
             journal.record(result)
         merged.add(result)
         if on_progress is not None:
-            on_progress(len(merged.done), merged.failed, executor.running())
+            on_progress(len(merged.done), merged.stats["failed"], executor.running())
     if journal is not None:
         journal.close()
     findings = spool.findings()
@@ -163,7 +164,7 @@ def run(
         findings=spool.findings(),
         passes=checked.passes,
         notes=checked.notes,
-        warnings=merged.warnings + [f"{name}: not scanned: {why}" for name, why in merged.errors],
+        warnings=merged.warnings(),
         stats=merged.stats,
     )
 
@@ -175,15 +176,15 @@ _TIMING_STATS = ("seconds", "seconds_total", "peak_rss_mb", "cache", "from_resul
 
 class _Merge:
     """Results folded in as they arrive: each repository's findings and report row to the
-    spool, its warnings and totals kept."""
+    spool, its warnings and totals kept. Warnings are kept with the repository's place in
+    the plan, so the report lists them in the same order whichever finished first."""
 
-    def __init__(self, spool: Any, place: dict[str, int]) -> None:
+    def __init__(self, spool: ResultSpool, place: dict[str, int]) -> None:
         self.spool = spool
         self.place = place
         self.done: set[str] = set()
-        self.failed = 0
-        self.warnings: list[str] = []
-        self.errors: list[tuple[str, str]] = []
+        self._warnings: list[tuple[int, str]] = []
+        self._errors: list[tuple[int, str]] = []
         self.stats = dict.fromkeys(
             ("files_scanned", "objects_total", "failed", "from_journal", "unchanged"), 0
         )
@@ -195,16 +196,20 @@ class _Merge:
         self.done.add(result.name)
         self.spool.add_findings(ordinal, result.findings)
         self.spool.add_repo(ordinal, _repo_row(result))
-        self.warnings += [f"{result.name}: {w}" for w in result.warnings]
+        self._warnings += [(ordinal, f"{result.name}: {w}") for w in result.warnings]
         if result.error:
-            self.failed += 1
-            self.errors.append((result.name, result.error))
+            self._errors.append((ordinal, f"{result.name}: not scanned: {result.error}"))
         stats = result.stats
         self.stats["files_scanned"] += stats.get("files_scanned", 0)
         self.stats["objects_total"] += stats.get("objects_total") or 0
         self.stats["failed"] += bool(result.error)
         self.stats["from_journal"] += result.from_journal
         self.stats["unchanged"] += bool(stats.get("from_result_cache"))
+
+    def warnings(self) -> list[str]:
+        """Each repository's warnings in plan order, then the repositories not scanned."""
+        ordered = sorted(self._warnings, key=lambda w: w[0]) + sorted(self._errors)
+        return [text for _, text in ordered]
 
 
 def _repo_row(result: RepoResult) -> dict[str, Any]:

@@ -217,7 +217,8 @@ class DaskExecutor:
                 key=[_task_key(index, target) for index, target in group],
                 pure=False,
                 workers=[preferred] if preferred else None,
-                allow_other_workers=True,
+                # Dask refuses the flag without `workers` (no worker had joined yet).
+                allow_other_workers=preferred is not None,
             )
             futures.update(zip(mapped, (target for _, target in group), strict=True))
             submitted += mapped

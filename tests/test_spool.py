@@ -4,6 +4,7 @@ the same groups by key, the same tallies, every finding exactly once."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,3 +71,70 @@ def test_the_spool_leaves_nothing_behind(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir())
     spool.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_the_report_is_the_same_whichever_repository_finishes_first(tmp_path: Path) -> None:
+    """An executor hands results back as they finish; the report must not show in which
+    order that was (findings, repository rows, warnings, failures)."""
+    from collections.abc import Iterator, Sequence
+    from datetime import datetime, timezone
+
+    from fastaudit import audit
+    from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository
+    from fastaudit.config import Config
+    from fastaudit.detect import generate_key
+    from fastaudit.sources.mirrors import RepoTarget
+    from tests.conftest import Repo, git
+
+    class InOrder:
+        name = "in-order"
+
+        def __init__(self, backwards: bool) -> None:
+            self.backwards = backwards
+
+        def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+            results = [audit_repository(target, options) for target in targets]
+            yield from reversed(results) if self.backwards else results
+
+        def running(self) -> int:
+            return 0
+
+    entries = []
+    for index in range(4):
+        path = tmp_path / f"repo{index}"
+        path.mkdir()
+        git(path, "init", "-q", "-b", "main")
+        repo = Repo(path)
+        repo.write("config/app.env", f"KEY={generate_key()}\n")
+        if index % 2:  # a Git LFS pointer: a warning from this repository
+            repo.write("model.bin", "version https://git-lfs.github.com/spec/v1\nsize 12\n")
+        repo.commit("init")
+        entries.append(str(path))
+    # Two that fail: each a failed row and a warning.
+    entries += [str(tmp_path / "not-there"), str(tmp_path / "nor-this")]
+    targets = audit.plan(entries)
+    cfg = Config()
+    as_of = datetime(2026, 11, 25, tzinfo=timezone.utc)
+
+    def report(backwards: bool) -> dict[str, Any]:
+        from fastaudit.report.json_report import as_document
+
+        made = audit.audit_report(
+            targets,
+            cfg,
+            inventory=None,
+            departures=[],
+            as_of=as_of,
+            options=TaskOptions(config=cfg, use_cache=False),
+            executor=InOrder(backwards),  # type: ignore[arg-type]
+        )
+        document = as_document(made)
+        document.pop("generated_at")
+        return document
+
+    forwards, backwards = report(False), report(True)
+    assert forwards == backwards
+    assert [r["name"] for r in forwards["repos"]] == [t.name for t in targets]
+    warnings = forwards["warnings"]
+    assert sum(": not scanned: " in w for w in warnings) == 2
+    assert sum("LFS" in w for w in warnings) == 2
