@@ -635,10 +635,11 @@ PARALLEL_WALK_COMMITS = 5000
 
 def _show_in_shares(repo: RepoInfo, args: list[str], commits: Sequence[str]) -> list[bytes]:
     """`git log ARGS --no-walk` over `commits`, dealt round-robin into one share per core
-    (at least two), each share's git running at the same time."""
+    (at least two, at most eight: each share reads the pack indexes and trees again),
+    each share's git running at the same time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    shares = max(2, os.cpu_count() or 1)
+    shares = min(8, max(2, os.cpu_count() or 1))
     deadline = current_deadline()  # --repo-timeout stops every share
 
     def show(share: int) -> bytes:
