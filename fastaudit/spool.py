@@ -204,23 +204,31 @@ class SpooledFindings(Sequence[Finding]):
         """Findings that hold a key, grouped by key: keys in the order the report first
         shows them, each key's findings in report order. One group in memory at a time."""
         self._spool._indexed()
-        sql = """
-            SELECT findings.secret, findings.data FROM findings JOIN (
-                SELECT secret, MIN(place) AS first FROM findings
-                WHERE secret IS NOT NULL GROUP BY secret
-            ) AS keys ON keys.secret = findings.secret
-            ORDER BY keys.first, findings.place
+        return self._grouped("secret", "WHERE secret IS NOT NULL")
+
+    def by_rule_and_secret(self) -> Iterator[tuple[str, list[Finding]]]:
+        """Findings grouped by rule and key (a finding without a key alone), in the order
+        the report first shows each group: the text report's entries."""
+        return self._grouped("rule_id || ' ' || COALESCE(secret, '#' || rowid)", "")
+
+    def _grouped(self, key: str, where: str) -> Iterator[tuple[str, list[Finding]]]:
+        sql = f"""
+            WITH keyed AS (SELECT {key} AS grp, place, data FROM findings {where})
+            SELECT keyed.grp, keyed.data FROM keyed JOIN (
+                SELECT grp, MIN(place) AS first FROM keyed GROUP BY grp
+            ) AS groups ON groups.grp = keyed.grp
+            ORDER BY groups.first, keyed.place
         """
-        secret: str | None = None
+        current: str | None = None
         group: list[Finding] = []
-        for key, data in self._spool._rows(sql):
-            if key != secret and group:
-                yield secret or "", group
+        for grp, data in self._spool._rows(sql):
+            if grp != current and group:
+                yield current or "", group
                 group = []
-            secret = key
+            current = grp
             group.append(self._clean(Finding.from_dict(json.loads(data))))
         if group:
-            yield secret or "", group
+            yield current or "", group
 
     def counts(self) -> FindingCounts:
         """The report summary's tallies, counted by SQLite rather than by reading every
@@ -235,6 +243,9 @@ class SpooledFindings(Sequence[Finding]):
             if repo:
                 name = repo.decode("utf-8", "surrogatepass")
                 tally.by_repo[name] = tally.by_repo.get(name, 0) + count
+        ((tally.secrets,),) = self._spool._rows(
+            "SELECT COUNT(DISTINCT secret) FROM findings WHERE secret IS NOT NULL"
+        )
         for practice, subjects in self._spool._rows(
             "SELECT practice, COUNT(DISTINCT fingerprint) FROM findings GROUP BY practice"
         ):
@@ -254,6 +265,7 @@ class FindingCounts:
         self.by_practice: dict[Practice, int] = {}
         self.by_repo: dict[str, int] = {}
         self.subjects: dict[Practice, int] = {}
+        self.secrets = 0  # distinct keys
 
     def add(self, severity: Severity, rule_id: str, practice: Practice, count: int = 1) -> None:
         self.total += count
@@ -273,7 +285,20 @@ class FindingCounts:
                 tally.by_repo[f.repo] = tally.by_repo.get(f.repo, 0) + 1
             subjects.setdefault(f.practice, set()).add(f.fingerprint or "")
         tally.subjects = {practice: len(found) for practice, found in subjects.items()}
+        tally.secrets = len({f.secret_sha256 for f in findings if f.secret_sha256})
         return tally
+
+
+def rule_and_secret_groups(findings: Iterable[Finding]) -> Iterator[list[Finding]]:
+    """Findings grouped by rule and key (a finding without a key alone), in the order each
+    group is first met; a spool groups on disk."""
+    if isinstance(findings, SpooledFindings):
+        yield from (group for _, group in findings.by_rule_and_secret())
+        return
+    groups: dict[tuple[str, str | int], list[Finding]] = {}
+    for number, finding in enumerate(findings):
+        groups.setdefault((finding.rule_id, finding.secret_sha256 or number), []).append(finding)
+    yield from groups.values()
 
 
 def secret_groups(findings: Iterable[Finding]) -> Iterator[tuple[str, list[Finding]]]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import IO
 
 from fastaudit.findings import RULES, Finding, Practice, Severity
 from fastaudit.report import Report
+from fastaudit.spool import rule_and_secret_groups
 
 _COLOURS = {
     Severity.CRITICAL: "\x1b[1;35m",
@@ -70,19 +70,6 @@ def _location(finding: Finding) -> str:
     return where
 
 
-def _group(findings: Iterable[Finding]) -> list[list[Finding]]:
-    """One group per secret (same rule and fingerprint): a key on many paths and commits
-    is one thing to fix, with many places to look."""
-    groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-    order: list[tuple[str, str]] = []
-    for finding in findings:
-        key = (finding.rule_id, finding.secret_sha256 or f"{id(finding)}")
-        if key not in groups:
-            order.append(key)
-        groups[key].append(finding)
-    return [groups[k] for k in order]
-
-
 def render(report: Report, stream: IO[str]) -> None:
     style = _Style(wants_colour(stream))
     findings = report.sorted_findings()
@@ -97,8 +84,16 @@ def render(report: Report, stream: IO[str]) -> None:
     if not findings:
         stream.write(f"fastaudit {report.command}: no findings{_scope(report)}.\n")
         return
-    for group in _group(findings):
+    # One entry per key (same rule and fingerprint): a key on many paths and commits is
+    # one thing to fix, with many places to look. An audit's spool groups on disk.
+    total = 0
+    rule_ids: set[str] = set()
+    located = False
+    for group in rule_and_secret_groups(findings):
         first = group[0]
+        total += len(group)
+        rule_ids.add(first.rule_id)
+        located = located or any(f.path for f in group)
         label = style(f"{first.severity.label.upper():8}", _COLOURS[first.severity])
         subject = first.redacted or first.message or first.key_name or ""
         stream.write(f"{label} {style(first.rule_id, _BOLD)}  {first.title}: {subject}\n")
@@ -113,17 +108,16 @@ def render(report: Report, stream: IO[str]) -> None:
             stream.write(style(f"         evidence: {details}", _DIM) + "\n")
         if first.verification:
             stream.write(f"         verification: {first.verification}\n")
-    total = len(findings)
-    secrets = len({f.secret_sha256 for f in findings if f.secret_sha256})
+    secrets = report.counts().secrets
     stream.write(
         f"\nfastaudit {report.command}: {total} finding{'s' if total != 1 else ''}"
         + (f" ({secrets} distinct key{'s' if secrets != 1 else ''})" if secrets else "")
         + f"{_scope(report)}.\n"
     )
     stream.write("\nHow to fix:\n")
-    for rule_id in sorted({f.rule_id for f in findings}):
+    for rule_id in sorted(rule_ids):
         stream.write(f"  {rule_id}: {RULES[rule_id].remediation}\n")
-    if any(f.path for f in findings):
+    if located:
         stream.write(f"  {ALLOW_HELP}\n")
 
 
