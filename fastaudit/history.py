@@ -388,6 +388,10 @@ class _Prefetch(Generic[T]):
         return self._value
 
 
+# Below this many commits one walk is quicker than starting several git processes.
+PARALLEL_WALK_COMMITS = 5000
+
+
 @dataclass(frozen=True)
 class _Scope:
     """What attribution walks: `revisions`, and when the stream met them all, the commits
@@ -485,8 +489,9 @@ def _locate(
     is the attribution's)."""
     locations: list[_Location] = []
     blobs = [oid for oid, o in objects.items() if o.kind == "blob"]
-    found = git.introductions(repo, blobs, scope.revisions, scope.commits)
-    if scope.commits is not None and found:
+    shares = scope.commits if len(scope.commits or ()) >= PARALLEL_WALK_COMMITS else None
+    found = git.introductions(repo, blobs, scope.revisions, shares)
+    if shares is not None and found:
         found = _as_walked(repo, found, scope, graph.get())
     for intro in found:
         locations.append(

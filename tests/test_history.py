@@ -534,7 +534,7 @@ def test_walking_commits_in_parallel_shares_finds_what_one_walk_finds(
     stream met (every commit in the store, reachable or not). Made to do so here, on a
     history with each shape that walk must get right, it reports exactly what one walk
     of the same history reports."""
-    from fastaudit.sources import gitobjects
+    from fastaudit import history as history_module
 
     keys = [make_key() for _ in range(6)]
     repo.write("config.ini", "[api]\nkey = none\n")
@@ -566,7 +566,7 @@ def test_walking_commits_in_parallel_shares_finds_what_one_walk_finds(
     repo.git("tag", "-a", "v1", "-m", f"release {keys[5]}", "main")
 
     one_walk, walked = history(run_cli, repo.path, *scope)
-    monkeypatch.setattr(gitobjects, "PARALLEL_WALK_COMMITS", 1)
+    monkeypatch.setattr(history_module, "PARALLEL_WALK_COMMITS", 1)
     shares, shown = history(run_cli, repo.path, *scope)
 
     assert shares == one_walk

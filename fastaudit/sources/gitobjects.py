@@ -600,9 +600,9 @@ def introductions(
     only a conflict resolution created is found; renames are off, so a renamed file is
     an addition at its new path.
 
-    With `commits` (a long history's commits, as the object stream met them), they are
-    shown by several `git log --no-walk` at once, one share each, instead of one walk:
-    a commit's diffs do not depend on the walk, and git's walk is single-threaded."""
+    With `commits` (the commits of `revisions`, or more), they are shown by several
+    `git log --no-walk` at once, one share each, instead of one walk: a commit's diffs
+    do not depend on the walk, and git's walk is single-threaded."""
     found: list[Introduction] = []
     for index in range(0, len(oids), FIND_OBJECT_BATCH):
         batch = oids[index : index + FIND_OBJECT_BATCH]
@@ -620,17 +620,13 @@ def introductions(
             "--format=%x01%H %ct %aI %ae",
             *(f"--find-object={oid}" for oid in batch),
         ]
-        if commits is not None and len(commits) >= PARALLEL_WALK_COMMITS:
+        if commits is not None:
             outputs = _show_in_shares(repo, args, commits)
         else:
             outputs = [run_git([*args, *revisions, "--"], repo.git_dir)]
         for out in outputs:
             found.extend(_parse_raw_log(out, wanted))
     return found
-
-
-# Below this many commits one walk is quicker than starting several git processes.
-PARALLEL_WALK_COMMITS = 5000
 
 
 def _show_in_shares(repo: RepoInfo, args: list[str], commits: Sequence[str]) -> list[bytes]:
