@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
+from typing import Any
 
 import jsonschema
 import pytest
@@ -68,3 +69,39 @@ def test_audit_sarif_gives_every_result_a_location(demo_audit, sarif_schema) -> 
         "uri": "config/production.env",
         "uriBaseId": "REPO_example_service",
     }
+
+
+@pytest.mark.parametrize("spooled", [True, False])
+def test_sarif_written_result_by_result_is_the_whole_log(tmp_path, spooled: bool) -> None:
+    """`render` writes the results one by one in their place; the log it writes is the
+    one the whole document gives, for an audit's spool and for a list, with results and
+    without."""
+    import io
+
+    from fastaudit.findings import Finding, Severity
+    from fastaudit.report import Report, clean_document, render
+    from fastaudit.report.sarif import as_document
+    from fastaudit.spool import ResultSpool
+
+    findings = [
+        Finding("FAST002", Severity.HIGH, path="a/\x1b[2Jodd.env", line=3, repo="svc"),
+        Finding("FAST001", Severity.CRITICAL, path='results": [].env', line=1, repo="svc"),
+        Finding("FAST110", Severity.MEDIUM, key_id="k1", key_name="results", message="m"),
+    ]
+    for chosen in (findings, []):
+        report_findings: Any = chosen
+        if spooled:
+            spool = ResultSpool(directory=tmp_path)
+            spool.add_findings(0, chosen)
+            report_findings = spool.findings()
+        report = Report(
+            "audit",
+            report_findings,
+            repos=[{"name": "svc", "path": str(tmp_path), "error": None}],
+            warnings=["one warning"],
+        )
+        out = io.StringIO()
+        render("sarif", report, out)
+        written = json.loads(out.getvalue())
+        assert written == clean_document(as_document(report), report)
+        assert len(written["runs"][0]["results"]) == len(chosen)

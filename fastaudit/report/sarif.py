@@ -5,6 +5,7 @@ stable when lines move."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from fastaudit.findings import RULES, Finding, Severity
@@ -161,9 +162,11 @@ def _result(
     return result
 
 
-def as_document(report: Report) -> dict[str, Any]:
+def as_document(report: Report, *, streamed: bool = False) -> dict[str, Any]:
+    """The SARIF log; with `streamed`, `results` is left as a placeholder for `render` to
+    write result by result (an organisation's audit can hold any number)."""
     findings = report.sorted_findings()
-    used = sorted({f.rule_id for f in findings}) or []
+    used = sorted(report.counts().by_rule)
     rule_ids = sorted(RULES)
     rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     run: dict[str, Any] = {
@@ -176,7 +179,7 @@ def as_document(report: Report) -> dict[str, Any]:
                 "rules": [_rule_descriptor(r) for r in rule_ids],
             }
         },
-        "results": [_result(f, rule_index, report.parameters.get("inventory")) for f in findings],
+        "results": [] if streamed else list(_results(report, findings, rule_index)),
         "invocations": [
             {
                 "executionSuccessful": not any(r.get("error") for r in report.repos)
@@ -213,5 +216,34 @@ def _dir_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+def _results(
+    report: Report, findings: Iterable[Finding], rule_index: dict[str, int]
+) -> Iterator[dict[str, Any]]:
+    inventory = report.parameters.get("inventory")
+    return (_result(f, rule_index, inventory) for f in findings)
+
+
 def render(report: Report, stream: IO[str]) -> None:
-    dump_json(clean_document(as_document(report), report), stream)
+    """The log indented as before, with its results one per line in their place, each
+    cleaned and written as it is made: an organisation's log is never held whole."""
+    import io
+    import json
+
+    log = io.StringIO()
+    dump_json(clean_document(as_document(report, streamed=True), report), log)
+    text = log.getvalue()
+    # Outside strings JSON has no unescaped quote, so this is the run's (empty) results.
+    place = text.index(_EMPTY_RESULTS)
+    indent = " " * (place - text.rindex("\n", 0, place) - 1)
+    stream.write(text[:place] + '"results": [')
+    rule_index = {rule_id: i for i, rule_id in enumerate(sorted(RULES))}
+    written = False
+    for result in _results(report, report.sorted_findings(), rule_index):
+        stream.write(",\n" if written else "\n")
+        stream.write(indent + "  " + json.dumps(clean_document(result, report), ensure_ascii=False))
+        written = True
+    stream.write(("\n" + indent + "]") if written else "]")
+    stream.write(text[place + len(_EMPTY_RESULTS) :])
+
+
+_EMPTY_RESULTS = '"results": []'
