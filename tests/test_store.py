@@ -409,12 +409,17 @@ def test_a_store_from_a_newer_fastaudit_or_not_a_store_is_refused(
     assert run_cli("db", "upgrade", "--db", store_url).code == 2
 
 
-def test_a_database_that_is_not_a_store(tmp_path: Path, run_cli: Any) -> None:
-    path = tmp_path / "other.sqlite3"
+def _execute(path: Path, statement: str) -> None:
+    """One SQL statement on a SQLite file, as another program would run it."""
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as c:
-        c.execute(text("CREATE TABLE customers (id INTEGER)"))
+        c.execute(text(statement))
     engine.dispose()
+
+
+def test_a_database_that_is_not_a_store(tmp_path: Path, run_cli: Any) -> None:
+    path = tmp_path / "other.sqlite3"
+    _execute(path, "CREATE TABLE customers (id INTEGER)")
     result = run_cli("trends", "--db", str(path))
     assert result.code == 2 and "not an audit store" in result.err
     assert len(result.err.strip().splitlines()) == 1
@@ -427,10 +432,7 @@ def test_a_damaged_store_is_one_line(tmp_path: Path, run_cli: Any) -> None:
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1
     store = tmp_path / "store.sqlite3"
     assert run_cli("db", "upgrade", "--db", str(store)).code == 0
-    engine = create_engine(f"sqlite:///{store}")
-    with engine.begin() as c:
-        c.execute(text("DROP TABLE finding_events"))
-    engine.dispose()
+    _execute(store, "DROP TABLE finding_events")
     damaged = run_cli("trends", "--db", str(store))
     assert damaged.code == 2 and "finding_events" in damaged.err
     assert len(damaged.err.strip().splitlines()) == 1

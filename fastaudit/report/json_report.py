@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from fastaudit.findings import Finding
-from fastaudit.report import SCHEMA_VERSION, Report, clean_document
+from fastaudit.report import SCHEMA_VERSION, Report, clean_document, write_list
 from fastaudit.spool import secret_groups
 
 
@@ -104,7 +104,7 @@ def render(report: Report, stream: IO[str]) -> None:
         separator = ",\n" if position < len(keys) - 1 else "\n"
         stream.write(f"  {json.dumps(key)}: ")
         if key in lists:
-            _write_list(stream, lists[key], report)
+            write_list(stream, lists[key], report, "  ")
         else:
             text = _dumps(clean_document(document[key], report))
             stream.write(text.replace("\n", "\n  "))
@@ -114,18 +114,6 @@ def render(report: Report, stream: IO[str]) -> None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def _write_list(stream: IO[str], items: Any, report: Report) -> None:
-    """One entry per line: as readable in a long report as an indented one, greppable,
-    and written by the C encoder (the indenting one is pure Python, and was most of the
-    time a 1,000-repository report took to write)."""
-    first = True
-    for item in items:
-        stream.write("[\n    " if first else ",\n    ")
-        stream.write(json.dumps(clean_document(item, report), ensure_ascii=False))
-        first = False
-    stream.write("[]" if first else "\n  ]")
 
 
 def render_trends(document: dict[str, Any], stream: IO[str]) -> None:

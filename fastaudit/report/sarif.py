@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from fastaudit.findings import RULES, Finding, Severity
-from fastaudit.report import Report, clean_document, dump_json
+from fastaudit.report import Report, clean_document, dump_json, write_list
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://accounts.tools.fast"
@@ -168,7 +168,6 @@ def as_document(report: Report, *, streamed: bool = False) -> dict[str, Any]:
     findings = report.sorted_findings()
     used = sorted(report.counts().by_rule)
     rule_ids = sorted(RULES)
-    rule_index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -179,7 +178,7 @@ def as_document(report: Report, *, streamed: bool = False) -> dict[str, Any]:
                 "rules": [_rule_descriptor(r) for r in rule_ids],
             }
         },
-        "results": [] if streamed else list(_results(report, findings, rule_index)),
+        "results": [] if streamed else list(_results(report, findings)),
         "invocations": [
             {
                 "executionSuccessful": not any(r.get("error") for r in report.repos)
@@ -216,9 +215,10 @@ def _dir_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _results(
-    report: Report, findings: Iterable[Finding], rule_index: dict[str, int]
-) -> Iterator[dict[str, Any]]:
+def _results(report: Report, findings: Iterable[Finding]) -> Iterator[dict[str, Any]]:
+    """Each finding as a SARIF result; `ruleIndex` points into the driver's rules, which
+    list every rule sorted by id."""
+    rule_index = {rule_id: i for i, rule_id in enumerate(sorted(RULES))}
     inventory = report.parameters.get("inventory")
     return (_result(f, rule_index, inventory) for f in findings)
 
@@ -227,7 +227,6 @@ def render(report: Report, stream: IO[str]) -> None:
     """The log indented as before, with its results one per line in their place, each
     cleaned and written as it is made: an organisation's log is never held whole."""
     import io
-    import json
 
     log = io.StringIO()
     dump_json(clean_document(as_document(report, streamed=True), report), log)
@@ -235,14 +234,8 @@ def render(report: Report, stream: IO[str]) -> None:
     # Outside strings JSON has no unescaped quote, so this is the run's (empty) results.
     place = text.index(_EMPTY_RESULTS)
     indent = " " * (place - text.rindex("\n", 0, place) - 1)
-    stream.write(text[:place] + '"results": [')
-    rule_index = {rule_id: i for i, rule_id in enumerate(sorted(RULES))}
-    written = False
-    for result in _results(report, report.sorted_findings(), rule_index):
-        stream.write(",\n" if written else "\n")
-        stream.write(indent + "  " + json.dumps(clean_document(result, report), ensure_ascii=False))
-        written = True
-    stream.write(("\n" + indent + "]") if written else "]")
+    stream.write(text[:place] + '"results": ')
+    write_list(stream, _results(report, report.sorted_findings()), report, indent)
     stream.write(text[place + len(_EMPTY_RESULTS) :])
 
 
