@@ -123,7 +123,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise FastauditError(
-                "--executor dask needs dask.distributed: pip install 'fastaudit[dask]'"
+                "--executor dask needs dask.distributed: pip install 'toolsfast-audit[dask]'"
             ) from None
         dask.config.set({"distributed.scheduler.allowed-failures": max(0, self.max_attempts - 1)})
         try:

@@ -82,6 +82,11 @@ def runner_env(
         (tmp_path / name).write_text("")
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
+    # The action's venv, already holding this checkout (the suite's own editable install),
+    # so the install step reuses it instead of building one.
+    venv = runner_temp / "fastaudit-venv"
+    if not venv.exists():
+        venv.symlink_to(Path(sys.executable).parent.parent)
     return {
         "GITHUB_ACTIONS": "true",
         "GITHUB_EVENT_NAME": event,

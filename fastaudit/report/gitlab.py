@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from typing import IO, Any
 
-from fastaudit import __version__
+from fastaudit import PROJECT_URL, __version__
 from fastaudit.findings import Finding, Severity
 from fastaudit.report import Report, clean_document, dump_json
 
@@ -113,7 +113,7 @@ def as_document(report: Report) -> dict[str, Any]:
         "schema": SCHEMA_URL,
         "scan": {
             "analyzer": _TOOL,
-            "scanner": {**_TOOL, "url": "https://pypi.org/project/fastaudit/"},
+            "scanner": {**_TOOL, "url": PROJECT_URL},
             "type": "secret_detection",
             "start_time": when,
             "end_time": when,

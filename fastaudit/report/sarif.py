@@ -8,11 +8,12 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
+from fastaudit import PROJECT_URL
 from fastaudit.findings import RULES, Finding, Severity
 from fastaudit.report import Report, clean_document, dump_json, write_list
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://accounts.tools.fast"
+INFORMATION_URI = PROJECT_URL
 
 _LEVEL = {
     Severity.CRITICAL: "error",

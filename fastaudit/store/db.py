@@ -106,7 +106,7 @@ def create_engine(url: str) -> Engine:
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(
             f"no driver for {display_url(url)}: {exc} "
-            "(for PostgreSQL: pip install 'fastaudit[postgres]')"
+            "(for PostgreSQL: pip install 'toolsfast-audit[postgres]')"
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
