@@ -12,6 +12,7 @@ inventory checks. `audit_report` adds the trend and the parameters; the command 
 from __future__ import annotations
 
 import platform
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from fastaudit.audit_task import RepoResult, TaskOptions
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
-from fastaudit.errors import FastauditError, InputError
+from fastaudit.errors import FastauditError, InputError, InternalError
 from fastaudit.findings import Finding, Pass
-from fastaudit.sources.mirrors import RepoTarget, is_clone_url
+from fastaudit.sources.mirrors import RepoTarget, check_entry, is_clone_url
 
 if TYPE_CHECKING:
     from fastaudit.audit_journal import Journal
@@ -56,10 +57,13 @@ def read_repos_file(path: Path) -> list[str]:
 
     base = path.resolve().parent
     entries = []
-    for raw in jsonio.read_text(path, "repos file").splitlines():
+    for number, raw in enumerate(jsonio.read_text(path, "repos file").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
+        if "\0" in line:
+            raise InputError(f"{path}: line {number} holds a NUL byte")
+        check_entry(line)
         if is_clone_url(line):
             entries.append(line)
         else:
@@ -73,7 +77,7 @@ def plan(entries: Sequence[str]) -> list[RepoTarget]:
     added where names clash. Duplicates (the same path or URL twice) are audited once."""
     from fastaudit.http import display_url
 
-    unique = list(dict.fromkeys(entries))
+    unique = [check_entry(e) for e in dict.fromkeys(entries)]
     located: list[tuple[str, bool, tuple[str, ...]]] = []
     for entry in unique:
         if is_clone_url(entry):
@@ -84,18 +88,40 @@ def plan(entries: Sequence[str]) -> list[RepoTarget]:
             resolved = Path(entry).resolve()
             located.append((str(resolved), False, resolved.parts))
     names = [parts[-1] if parts else shown for shown, _, parts in located]
-    for depth in range(2, 8):
-        clashes = {n for n in names if names.count(n) > 1}
+    longest = max((len(parts) for _, _, parts in located), default=0)
+    for depth in range(2, longest + 1):
+        counts = Counter(names)
+        clashes = {n for n, c in counts.items() if c > 1}
         if not clashes:
             break
         names = [
             "/".join(parts[-depth:]) if name in clashes else name
             for (_, _, parts), name in zip(located, names, strict=True)
         ]
+    names = _unique(names, unique)
     return [
         RepoTarget(name, shown, is_url, entry if is_url else None)
         for (shown, is_url, _), name, entry in zip(located, names, unique, strict=True)
     ]
+
+
+def _unique(names: list[str], entries: list[str]) -> list[str]:
+    """Names that are still shared once every part of the path is shown (`p:q` and `p/q`
+    as URLs, a path and a name that reads like it) get a short digest of the entry they
+    stand for: every target has a name of its own, by construction, and the same entry
+    gets the same name on every run (journals and caches are keyed by it)."""
+    import hashlib
+
+    counts = Counter(names)
+    out = [
+        f"{name}~{hashlib.sha256(entry.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
+        if counts[name] > 1
+        else name
+        for name, entry in zip(names, entries, strict=True)
+    ]
+    if len(set(out)) != len(out):  # a digest collision, or a name that looks like one
+        out = [f"{name}~{index}" for index, name in enumerate(out)]
+    return out
 
 
 # --- run ---------------------------------------------------------------------------------
@@ -127,16 +153,25 @@ def run(
     vault = KeyVault() if verify is not None else None
     if executor is None:
         executor = LocalExecutor(vault=vault)
+    elif isinstance(executor, LocalExecutor) and vault is not None:
+        executor.vault = vault  # the keys it finds are the ones verification sends
     elif verify is not None and not isinstance(executor, LocalExecutor):
         raise InputError(
             "--verify runs with --executor local only: keys never leave the machine that found them"
         )
     place = {t.name: index for index, t in enumerate(targets)}
+    if len(place) != len(targets):
+        raise InternalError("two repositories of one audit share a name")
     spool = ResultSpool()
     merged = _Merge(spool, place)
     if journal is not None and journal.exists():
-        for result in journal.completed():
-            merged.add(result)
+        from fastaudit.audit_journal import name_id
+
+        names = {name_id(t.name): t.name for t in targets}
+        for ident, result in journal.completed():
+            if ident in names:
+                result.name = names[ident]  # stored redacted; the plan has it whole
+                merged.add(result, from_journal=True)
     todo = [t for t in targets if t.name not in merged.done]
     if on_progress is not None:
         on_progress(len(merged.done), merged.stats["failed"], 0)
@@ -186,12 +221,25 @@ class _Merge:
         self._warnings: list[tuple[int, str]] = []
         self._errors: list[tuple[int, str]] = []
         self.stats = dict.fromkeys(
-            ("files_scanned", "objects_total", "failed", "from_journal", "unchanged"), 0
+            (
+                "files_scanned",
+                "objects_total",
+                "failed",
+                "from_journal",
+                "unchanged",
+                "suppressed_inline",
+                "skipped_excluded",
+                "own_settings",
+            ),
+            0,
         )
 
-    def add(self, result: RepoResult) -> None:
-        if result.name not in self.place or result.name in self.done:
+    def add(self, result: RepoResult, *, from_journal: bool = False) -> None:
+        if from_journal and (result.name not in self.place or result.name in self.done):
             return  # a journal line for a repository this run does not audit
+        if result.name not in self.place or result.name in self.done:
+            # Never a quiet overwrite: a dropped result is a repository that passes unseen.
+            raise InternalError(f"a second result for one repository ({len(self.done)} merged)")
         ordinal = self.place[result.name]
         self.done.add(result.name)
         self.spool.add_findings(ordinal, result.findings)
@@ -205,6 +253,8 @@ class _Merge:
         self.stats["failed"] += bool(result.error)
         self.stats["from_journal"] += result.from_journal
         self.stats["unchanged"] += bool(stats.get("from_result_cache"))
+        for name in ("suppressed_inline", "skipped_excluded", "own_settings"):
+            self.stats[name] += int(stats.get(name) or 0)
 
     def warnings(self) -> list[str]:
         """Each repository's warnings in plan order, then the repositories not scanned."""
@@ -286,12 +336,18 @@ def audit_report(
         "repositories_failed": result.stats["failed"],
         "repositories_from_journal": result.stats["from_journal"],
         "repositories_unchanged": result.stats["unchanged"],
+        # What the scanned repositories' own allow comments, and (with --repo-settings)
+        # their own excludes, kept out of this report.
+        "suppressed_inline": result.stats["suppressed_inline"],
+        "skipped_excluded": result.stats["skipped_excluded"],
+        "repositories_own_settings": result.stats["own_settings"],
     }
     params = check_parameters(cfg, as_of, inventory.source if inventory else None)
     params.update(
         {
             "repositories": [t.shown for t in targets],
             "all_objects": options.all_objects,
+            "repo_settings": options.repo_settings,
             "verify": verifier is not None,
             "previous": str(previous) if previous else None,
             "executor": executor.name if executor is not None else "local",

@@ -109,13 +109,19 @@ def save(
 ) -> None:
     """Store atomically; a cache that cannot be written is simply not there next time."""
     target = _cache_file(repo_path)
-    record = {
-        "format": FORMAT,
-        "key": key,
-        "watched": watched,
-        "state": state,
-        "result": result.to_dict(),
-    }
+    from fastaudit.sanitize import for_disk
+
+    # Redacted like every persisted string: a watched path named after a key then no
+    # longer matches, which only costs a re-scan.
+    record = for_disk(
+        {
+            "format": FORMAT,
+            "key": key,
+            "watched": watched,
+            "state": state,
+            "result": result.to_dict(),
+        }
+    )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".audit-result.", dir=target.parent)

@@ -30,6 +30,14 @@ def journal_dir() -> Path:
     return Path(user_state_dir("fastaudit")) / "runs"
 
 
+def name_id(name: str) -> str:
+    """What identifies a repository in the journal: a digest, so its name can be stored
+    redacted and still be matched on --resume."""
+    import hashlib
+
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -48,8 +56,9 @@ class Journal:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def completed(self) -> Iterator[RepoResult]:
-        """Results already recorded, one at a time, in the order they were recorded."""
+    def completed(self) -> Iterator[tuple[str, RepoResult]]:
+        """Results already recorded, one at a time, in the order they were recorded, each
+        with the digest of its repository's name (the name itself is stored redacted)."""
         if not self.exists():
             raise InputError(f"no journal for run {self.run_id} (looked in {self.path.parent})")
         with self.path.open(encoding="utf-8") as handle:
@@ -59,15 +68,21 @@ class Journal:
                     if record.get("kind") != "repo":
                         continue
                     result = RepoResult.from_dict(record["result"])
+                    ident = str(record["name_id"])
                 except (ValueError, KeyError, TypeError):
                     continue  # a line cut short when the client was killed
-                yield result
+                yield ident, result
 
     def record(self, result: RepoResult) -> None:
         if self._stream is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._stream = self.path.open("a", encoding="utf-8")
-        line = json.dumps({"kind": "repo", "result": result.to_dict()}, ensure_ascii=True)
+        from fastaudit.sanitize import for_disk
+
+        line = json.dumps(
+            {"kind": "repo", "name_id": name_id(result.name), "result": for_disk(result.to_dict())},
+            ensure_ascii=True,
+        )
         self._stream.write(line + "\n")
         self._stream.flush()  # in the OS's hands: survives the client being killed
         now = time.monotonic()

@@ -26,6 +26,9 @@ class TaskOptions:
     use_cache: bool = True
     mirror_dir: Path | None = None  # None: the user cache dir of the machine running it
     repo_timeout: float | None = None
+    # Whether a repository's own settings file governs its own audit (the auditor's
+    # choice, off by default). Never another repository's.
+    repo_settings: bool = False
 
 
 @dataclass
@@ -118,7 +121,8 @@ def _local_path(target: RepoTarget, options: TaskOptions) -> Path:
     from fastaudit.sources.mirrors import ensure_mirror
 
     mirror_dir = options.mirror_dir or default_mirror_dir()
-    return ensure_mirror(target.url or target.location, mirror_dir, timeout=options.repo_timeout)
+    timeout = options.repo_timeout or options.config.git_network_timeout_seconds
+    return ensure_mirror(target.url or target.location, mirror_dir, timeout=timeout)
 
 
 def _scan(
@@ -130,8 +134,8 @@ def _scan(
     from fastaudit.sources.files import exclude_matcher, select
     from fastaudit.sources.gitobjects import inspect
 
-    cfg = options.config
-    key = _result_key(name, options)
+    cfg = _settings_for(path, options, result)
+    key = _result_key(name, options, cfg)
     # With --verify the keys themselves are needed, and a stored result has none.
     if options.use_cache and vault is None and _reuse(path, key, result):
         return
@@ -150,6 +154,10 @@ def _scan(
         worktree = scanned.findings
         result.warnings.extend(scanned.warnings)
         result.stats["files_scanned"] = scanned.files_scanned
+        # What the repository's own allow comments and excludes kept out: counted, never
+        # silent (the audit's totals and each repository's row carry them).
+        result.stats["suppressed_inline"] = scanned.suppressed_inline
+        result.stats["skipped_excluded"] = scanned.skipped_excluded
     hist = histories.scan_history(
         path,
         cfg.key_spec,
@@ -164,10 +172,25 @@ def _scan(
         audit_cache.save(path, key, watched, state, result)
 
 
-def _result_key(name: str, options: TaskOptions) -> str:
+def _settings_for(path: Path, options: TaskOptions, result: RepoResult) -> Config:
+    """The auditor's settings, or (with `repo_settings`) the repository's own file when it
+    has one. Read here, per repository, so one repository's file can only ever reach its
+    own audit."""
+    if not options.repo_settings or not path.is_dir():
+        return options.config
+    from fastaudit import config
+
+    own = config.load(None, path)
+    if own.source == "defaults":
+        return options.config
+    result.stats["own_settings"] = 1
+    return own
+
+
+def _result_key(name: str, options: TaskOptions, cfg: Config | None = None) -> str:
     from fastaudit import __version__, audit_cache
 
-    cfg = options.config
+    cfg = cfg or options.config
     return audit_cache.settings_key(
         __version__, cfg.key_spec.cache_id, cfg, options.all_objects, name
     )
@@ -200,7 +223,8 @@ def reuse_unchanged(targets: list[RepoTarget], options: TaskOptions) -> list[Rep
         started = time.monotonic()
         result = RepoResult(target.name, target.shown, worker=_worker_name())
         try:
-            reused = _reuse(Path(target.location), _result_key(target.name, options), result)
+            cfg = _settings_for(Path(target.location), options, result)
+            reused = _reuse(Path(target.location), _result_key(target.name, options, cfg), result)
         except (OSError, ValueError):
             continue
         if reused:

@@ -542,6 +542,12 @@ def _report_files(func: F) -> F:
     help="Dask: workers a repository may take down before it is marked failed.",
 )
 @click.option(
+    "--repo-settings",
+    is_flag=True,
+    help="Let each local repository's own [tool.fastaudit] / .fastaudit.toml govern its own "
+    "audit (never another's) [default: the auditor's settings govern every repository].",
+)
+@click.option(
     "--resume",
     "resume_id",
     metavar="RUN_ID",
@@ -585,6 +591,7 @@ def audit(
     mirror_dir: Path | None,
     repo_timeout: float | None,
     max_attempts: int,
+    repo_settings: bool,
     resume_id: str | None,
     db_url: str | None,
     output_format: str,
@@ -602,15 +609,15 @@ def audit(
     from fastaudit.executors import DaskExecutor, LocalExecutor
     from fastaudit.inventory import load_departures
     from fastaudit.progress import Progress
-    from fastaudit.sources.mirrors import is_clone_url
 
     entries = list(repos)
     if repos_file is not None:
         entries += audits.read_repos_file(repos_file)
     entries = entries or [str(Path.cwd())]
     targets = audits.plan(entries)
-    local = next((Path(e) for e in entries if not is_clone_url(e)), Path.cwd())
-    cfg = _load_config(config_path, local if local.is_dir() else Path.cwd())
+    # The auditor's settings govern every repository: --config, else the directory the
+    # audit runs from. A scanned repository's own file never weakens another's audit.
+    cfg = _load_config(config_path, Path.cwd())
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler goes with --executor dask")
     runner = (
@@ -650,6 +657,7 @@ def audit(
                 use_cache=not no_cache,
                 mirror_dir=mirror_dir,
                 repo_timeout=repo_timeout,
+                repo_settings=repo_settings,
             ),
             executor=runner,
             journal=journal,

@@ -53,6 +53,10 @@ class Config:
     unwrap_max_ratio: float = 1000.0
     unwrap_max_seconds: float = 30.0
     fail_on: Severity = Severity.LOW
+    # Content that could not be opened (a limit, a corrupt or encrypted container, a file
+    # too large to unpack) fails the run (exit 2) unless a finding already does: a gate
+    # never passes on what it did not see. false: a warning only.
+    fail_on_unopened: bool = True
     # Hygiene checks
     max_age_days: int = 90
     rotation_overlap_days: int = 7
@@ -72,6 +76,9 @@ class Config:
     http_deadline_seconds: float = 120.0
     http_max_response_bytes: int = 64 * 1024 * 1024
     http_retries: int = 3
+    # Cloning or fetching one repository (audit mirrors, CI deepening), when no
+    # --repo-timeout is given.
+    git_network_timeout_seconds: float = 600.0
     # Verification
     verify_cache_hours: float = 24.0
     verify_limit: int = 100
@@ -126,6 +133,7 @@ _ALIASES = {"prefixes": "extra_prefixes"}
 # unbounded, and none may be zero where zero means "never" or "divide by nothing".
 _BOUNDS: dict[str, tuple[float, float]] = {
     "min_length": (8, MAX_KEY_LENGTH),
+    "git_network_timeout_seconds": (1, 86_400),
     "max_length": (8, MAX_KEY_LENGTH),
     "max_findings_per_file": (1, 1_000_000),
     "max_age_days": (1, 36_500),

@@ -22,3 +22,10 @@ class InputError(FastauditError):
 
 class NetworkError(FastauditError):
     """A remote source (inventory URL, verification API) could not be used safely."""
+
+
+class InternalError(FastauditError):
+    """fastaudit broke one of its own promises (two results for one repository): exit 3,
+    never a quiet pass."""
+
+    exit_code = 3

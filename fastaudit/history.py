@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from fastaudit import history_cache
 from fastaudit.detect import KeySpec, KeyVault
-from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes, scan_chunks
+from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes
 from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
 from fastaudit.sources import gitobjects as git
@@ -59,19 +59,28 @@ ProgressHook = Callable[[int, int, int | None], None]  # (objects, bytes, total)
 
 
 def _revisions(repo: git.RepoInfo, options: HistoryOptions) -> list[str]:
+    """The revisions to walk, as full commit ids: a name from the command line or a CI
+    payload is resolved once (after `--end-of-options`) and never reaches git again."""
+    resolved: dict[str, str] = {}
     for name in (options.branch, options.since):
         if name is None:
             continue
+        if name.startswith("-"):
+            raise InputError(f"{name!r} begins with '-': not a revision")
         out = run_git(
-            ["rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], repo.git_dir, check=False
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"],
+            repo.git_dir,
+            check=False,
         )
-        if not out.strip():
+        oid = out.decode("ascii", "replace").strip()
+        if not oid or "\n" in oid:
             raise InputError(f"{name!r} is not a commit or branch in {repo.path}")
+        resolved[name] = oid
     if options.branch is None and options.since is None:
         return ["--all"]
-    revisions = [options.branch or "HEAD"]
+    revisions = [resolved[options.branch] if options.branch else "HEAD"]
     if options.since:
-        revisions.append(f"^{options.since}")
+        revisions.append(f"^{resolved[options.since]}")
     return revisions
 
 
@@ -272,7 +281,7 @@ def _scan_objects(
 ) -> dict[str, _ObjectKeys]:
     """Objects holding keys, from one read of the objects in scope. With `deferred`, large
     objects that need unpacking are only named there, for `_scan_deferred`."""
-    from fastaudit.scan import scan_data
+    from fastaudit.scan import scan_data, scan_pieces
     from fastaudit.unwrap.gate import history_gate, may_hide_keys
 
     needles = list(spec.prefix_bytes) + list(spec.utf16_markers)
@@ -316,9 +325,7 @@ def _scan_objects(
             found = scan_data(hit.data, name, spec, engine_stats, vault, notes, source="history")
         else:
             chunks = git.read_object_chunks(repo, hit.oid, CHUNK_SIZE)
-            found = list(
-                scan_chunks(chunks, name, spec, source="history", stats=engine_stats, vault=vault)
-            )
+            found = scan_pieces(chunks, name, spec, engine_stats, vault, notes, source="history")
         found = [f for f in found if f.secret_sha256 is not None]
         if found:
             objects[hit.oid] = _ObjectKeys(hit.kind, found)

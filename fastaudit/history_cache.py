@@ -92,12 +92,14 @@ def load(common_dir: Path, spec_id: str) -> ObjectCache | None:
 
 def save(common_dir: Path, cache: ObjectCache) -> Path | None:
     """Write the cache atomically where possible; None when no location is writable."""
+    from fastaudit.sanitize import for_disk
+
     header = json.dumps(
         {
             "format": FORMAT,
             "spec": cache.spec_id,
             "hits": cache.hit_ids,
-            "attribution": cache.attribution,
+            "attribution": for_disk(cache.attribution),
         },
         ensure_ascii=True,
     )

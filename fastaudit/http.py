@@ -60,6 +60,13 @@ class HttpReply:
 
 def display_url(url: str) -> str:
     """`url` without any `user:password@`, for messages and reports."""
+    if "://" not in url:
+        # scp-like `user:password@host:path`: the user part stays (`git@`), a password
+        # never does.
+        user, at, rest = url.rpartition("@")
+        if at and ":" in user and "/" not in user:
+            return rest
+        return url
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url

@@ -156,6 +156,12 @@ def terminal(text: str) -> str:
     return clean_text(text, human=True)
 
 
+def for_disk(value: T, prefixes: Iterable[str] = ()) -> T:
+    """`value` as it may be persisted (journal, caches, the audit store): the same step as
+    the reports, so a file, branch or URL named after a key is never written in full."""
+    return clean(value, human=False, prefixes=prefixes)
+
+
 def clean(value: T, *, human: bool, prefixes: Iterable[str] = ()) -> T:
     """`value` with every string inside it (dict keys, lists, tuples, dataclass fields)
     passed through `clean_text`. Numbers, booleans, enums and None are left alone."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from fastaudit.baseline import Baseline
 from fastaudit.detect import KeySpec, KeyVault
 from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes, may_hold_findings, scan_chunks
 from fastaudit.findings import Finding
-from fastaudit.sources.files import FileEntry, Selection, read_chunks
+from fastaudit.sources.files import FileEntry, Selection, open_regular
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _scan_file(
     """One file. Most files are small and hold nothing: read them in one call and let the
     literal pre-filter dismiss them without entering the streaming engine. A file that
     may hold a key in disguise is read whole (up to `unwrap.max_file_bytes`) and unwrapped."""
-    with open(entry.abs_path, "rb", buffering=0) as handle:
+    with open_regular(entry.abs_path) as handle:
         size = os.fstat(handle.fileno()).st_size
         whole = (
             CHUNK_SIZE
@@ -171,15 +171,70 @@ def _scan_file(
                 result.bytes_scanned += len(data)
                 return scan_data(data, entry.rel_path, spec, stats, vault, result.warnings)
             handle.seek(0)
-    return list(
+        pieces = iter(lambda: handle.read(CHUNK_SIZE), b"")
+        return scan_pieces(
+            _counting(pieces, result), entry.rel_path, spec, stats, vault, result.warnings
+        )
+
+
+def scan_pieces(
+    pieces: Iterable[bytes],
+    path: str,
+    spec: KeySpec,
+    stats: EngineStats,
+    vault: KeyVault | None,
+    warnings: list[str],
+    *,
+    source: str = "worktree",
+) -> list[Finding]:
+    """One input that arrives in pieces (a large file, a staged or historical blob): held
+    whole and unpacked like any file when it is within `unwrap_max_file_bytes`, else
+    searched plainly as it streams, with a warning (marked not opened) when any piece
+    could hold a key in disguise: over a limit, the run says so."""
+    limit = spec.unwrap.max_file_bytes if spec.unwrap.enabled else CHUNK_SIZE
+    held: list[bytes] = []
+    size = 0
+    iterator = iter(pieces)
+    for piece in iterator:
+        held.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    else:  # small enough to hold: the in-memory path, disguises included
+        return scan_data(b"".join(held), path, spec, stats, vault, warnings, source=source)
+    if not spec.unwrap.enabled:
+        stream: Iterable[bytes] = itertools.chain(held, iterator)
+        return list(scan_chunks(stream, path, spec, source=source, stats=stats, vault=vault))
+    from fastaudit.unwrap.gate import may_hide_keys
+    from fastaudit.unwrap.limits import not_opened
+
+    hidden = [False]
+
+    def watched(chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            if not hidden[0] and may_hide_keys(chunk, spec):
+                hidden[0] = True
+            yield chunk
+
+    found = list(
         scan_chunks(
-            _counting(read_chunks(entry.abs_path), result),
-            entry.rel_path,
+            watched(itertools.chain(held, iterator)),
+            path,
             spec,
+            source=source,
             stats=stats,
             vault=vault,
         )
     )
+    if hidden[0]:
+        warnings.append(
+            not_opened(
+                path,
+                f"larger than unwrap_max_file_bytes ({spec.unwrap.max_file_bytes} bytes) and "
+                "holds compressed, archived or encoded content: searched plainly, not unpacked",
+            )
+        )
+    return found
 
 
 def scan_data(
@@ -222,28 +277,11 @@ def scan_blobs(
     """Scan content that is not in files (the index), named by path, in pieces."""
     result = ScanResult()
     stats = EngineStats()
-    limit = spec.unwrap.max_file_bytes if spec.unwrap.enabled else CHUNK_SIZE
     for path, pieces in blobs:
         result.files_scanned += 1
-        held: list[bytes] = []
-        size = 0
-        iterator = iter(pieces)
-        for piece in iterator:
-            held.append(piece)
-            size += len(piece)
-            if size > limit:
-                break
-        else:  # small enough to hold: the in-memory path, disguises included
-            data = b"".join(held)
-            result.bytes_scanned += len(data)
-            result.findings.extend(
-                scan_data(data, path, spec, stats, vault, result.warnings, source=source)
-            )
-            continue
-        stream = itertools.chain(held, iterator)
         result.findings.extend(
-            scan_chunks(
-                _counting(stream, result), path, spec, source=source, stats=stats, vault=vault
+            scan_pieces(
+                _counting(pieces, result), path, spec, stats, vault, result.warnings, source=source
             )
         )
     result.suppressed_inline = stats.suppressed_inline

@@ -142,8 +142,23 @@ def run_action(env: dict[str, str], inputs: dict[str, str] | None = None) -> lis
 
 
 def outputs(env: dict[str, str]) -> dict[str, str]:
-    text = Path(env["GITHUB_OUTPUT"]).read_text()
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    """`$GITHUB_OUTPUT` read as the runner reads it: `name=value` lines and
+    `name<<DELIMITER` blocks; a later line for the same name overrides an earlier one."""
+    lines = iter(Path(env["GITHUB_OUTPUT"]).read_text().splitlines())
+    found: dict[str, str] = {}
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                body.append(inner)
+            found[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            found[name] = value
+    return found
 
 
 def pull_request(origin: Origin, number: int = 7) -> dict[str, Any]:

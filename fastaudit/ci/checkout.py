@@ -8,6 +8,7 @@ error names the exact setting to change.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,31 @@ from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import run_git
 
 ZERO_SHA = "0" * 40
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def object_id(value: object, what: str) -> str:
+    """`value` when it is a full object id (40 or 64 lower-case hex digits, SHA-1 or
+    SHA-256), else InputError. Payloads and CI variables are input: nothing else from them
+    may reach git, where `--upload-pack=…` would be an option."""
+    if isinstance(value, str) and _OBJECT_ID.fullmatch(value):
+        return value
+    shown = repr(value)[:60] if isinstance(value, str) else type(value).__name__
+    raise InputError(f"{what} is not a commit id (40 or 64 hex digits): {shown}")
+
+
+def branch_name(value: object, what: str) -> str:
+    """A branch name from a payload: a string git would accept as one, never an option."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith("-")
+        or any(c in value for c in "\0\n\r ~^:?*[\\")
+        or ".." in value
+    ):
+        shown = repr(value)[:60] if isinstance(value, str) else type(value).__name__
+        raise InputError(f"{what} is not a branch name: {shown}")
+    return value
 
 
 class ShallowCheckoutError(InputError):
@@ -44,7 +70,7 @@ def is_shallow(repo: Path) -> bool:
 
 def has_commit(repo: Path, revision: str) -> bool:
     try:
-        run_git(["cat-file", "-e", f"{revision}^{{commit}}"], repo)
+        run_git(["cat-file", "-e", "--end-of-options", f"{revision}^{{commit}}"], repo)
     except InputError:
         return False
     return True
@@ -60,18 +86,40 @@ def _complete(repo: Path, scan: Range) -> bool:
     if not has_commit(repo, scan.base):
         return False
     try:
-        run_git(["merge-base", scan.base, scan.head], repo)
+        run_git(["merge-base", "--end-of-options", scan.base, scan.head], repo)
     except InputError:
         return False
     return True
 
 
-def _fetch(repo: Path, args: list[str]) -> bool:
+def _fetch(repo: Path, options: list[str], wanted: list[str]) -> bool:
+    """`git fetch` from origin, with the network settings of the user, never of the
+    checkout (its `remote.origin.uploadpack` is overridden too); revisions after `--`."""
     try:
-        run_git(["fetch", "--no-tags", "--quiet", *args], repo, network=True)
+        run_git(
+            [
+                "fetch",
+                "--no-tags",
+                "--quiet",
+                "--upload-pack=git-upload-pack",
+                *options,
+                "--",
+                "origin",
+                *wanted,
+            ],
+            repo,
+            network=True,
+            timeout=_network_timeout(),
+        )
     except InputError:
         return False
     return True
+
+
+def _network_timeout() -> float:
+    from fastaudit.sources.mirrors import DEFAULT_NETWORK_TIMEOUT
+
+    return DEFAULT_NETWORK_TIMEOUT
 
 
 def ensure_range(repo: Path, scan: Range, advice: str) -> list[str]:
@@ -86,12 +134,12 @@ def ensure_range(repo: Path, scan: Range, advice: str) -> list[str]:
     depth = (scan.commits or 0) + 50
     if scan.base is not None:
         for attempt in (depth, depth * 10):
-            if _fetch(repo, [f"--depth={attempt}", "origin", *wanted]) and _complete(repo, scan):
+            if _fetch(repo, [f"--depth={attempt}"], wanted) and _complete(repo, scan):
                 notes.append(f"deepened the shallow checkout to {attempt} commits")
                 return notes
-    if is_shallow(repo) and _fetch(repo, ["--unshallow", "origin"]):
+    if is_shallow(repo) and _fetch(repo, ["--unshallow"], []):
         if scan.base is not None and not has_commit(repo, scan.base):
-            _fetch(repo, ["origin", *wanted])
+            _fetch(repo, [], wanted)
         if _complete(repo, scan):
             notes.append("fetched the whole history (the checkout was shallow)")
             return notes

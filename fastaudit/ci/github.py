@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fastaudit.ci.checkout import ZERO_SHA, Range, ensure_range, has_commit
+from fastaudit.ci.checkout import (
+    ZERO_SHA,
+    Range,
+    branch_name,
+    ensure_range,
+    has_commit,
+    object_id,
+)
 from fastaudit.ci.gate import GateOptions, run_scan, write_format
 from fastaudit.errors import InputError
 from fastaudit.findings import Finding, Severity
@@ -38,22 +45,36 @@ def event_range(env: Mapping[str, str], mode: str, repo: Path) -> Range:
     event = env.get("GITHUB_EVENT_NAME", "")
     payload = _payload(env)
     head = env.get("GITHUB_SHA") or "HEAD"
+    if head != "HEAD":
+        head = object_id(head, "GITHUB_SHA")
     if mode != "diff":
         return Range(head, None, "the whole history")
     pull = payload.get("pull_request")
     if event.startswith("pull_request") and isinstance(pull, dict):
-        base, tip = pull.get("base", {}).get("sha"), pull.get("head", {}).get("sha")
-        if not base or not tip:
+        base_side, head_side = pull.get("base"), pull.get("head")
+        if not isinstance(base_side, dict) or not isinstance(head_side, dict):
+            raise InputError("the pull_request payload has no base or head object")
+        if not base_side.get("sha") or not head_side.get("sha"):
             raise InputError("the pull_request payload has no base or head SHA")
-        number = pull.get("number") or payload.get("number")
+        base = object_id(base_side.get("sha"), "the pull request's base.sha")
+        tip = object_id(head_side.get("sha"), "the pull request's head.sha")
+        number = pull.get("number") if isinstance(pull.get("number"), int) else None
+        if number is None and isinstance(payload.get("number"), int):
+            number = payload["number"]
         commits = pull.get("commits") if isinstance(pull.get("commits"), int) else None
         return Range(tip, base, f"pull request #{number} ({base[:12]}..{tip[:12]})", commits)
     if event == "push":
-        before, after = payload.get("before") or "", payload.get("after") or head
-        commits = len(payload.get("commits") or []) or None
+        before = payload.get("before") or ""
+        after = object_id(payload.get("after") or head, "the push's after")
+        listed = payload.get("commits")
+        commits = len(listed) if isinstance(listed, list) and listed else None
         if before and before != ZERO_SHA:
+            before = object_id(before, "the push's before")
             return Range(after, before, f"push {before[:12]}..{after[:12]}", commits)
-        default = (payload.get("repository") or {}).get("default_branch")
+        repository = payload.get("repository")
+        default = repository.get("default_branch") if isinstance(repository, dict) else None
+        if default is not None:
+            default = branch_name(default, "the repository's default_branch")
         if default and has_commit(repo, f"refs/remotes/origin/{default}"):
             return Range(
                 after, f"refs/remotes/origin/{default}", f"new branch (not on {default})", commits
@@ -71,19 +92,29 @@ def _escape_property(text: str) -> str:
 
 
 def workflow_commands(
-    findings: Iterable[Finding], threshold: Severity, limit: int = 50
+    findings: Iterable[Finding],
+    threshold: Severity,
+    limit: int = 50,
+    prefixes: tuple[str, ...] = (),
 ) -> list[str]:
-    """Workflow commands that put each finding on its file and line."""
+    """Workflow commands that put each finding on its file and line. Paths and messages
+    come from the repository and are cleaned first; a path that cleaning had to change (a
+    newline, a control character, a key-shaped name) names no file, since no file has the
+    cleaned name: the message says where instead."""
     lines = []
-    for finding in itertools.islice(findings, limit):
+    for raw in itertools.islice(findings, limit):
+        finding = clean(raw, human=True, prefixes=prefixes)
         level = "error" if finding.severity >= threshold else "warning"
         props = []
-        if finding.path:
+        elsewhere = ""
+        if finding.path and finding.path == raw.path:
             props.append(f"file={_escape_property(finding.path)}")
             if finding.line:
                 props.append(f"line={finding.line}")
+        elif finding.path:
+            elsewhere = f" in {finding.path}" + (f" line {finding.line}" if finding.line else "")
         props.append(f"title={_escape_property(f'{finding.rule_id} {finding.title}')}")
-        message = finding.redacted or finding.message or finding.title
+        message = (finding.redacted or finding.message or finding.title) + elsewhere
         if finding.commit:
             message += f" (commit {finding.commit[:12]})"
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
@@ -112,7 +143,7 @@ def summary_markdown(
         "",
         f"Scanned {_cell(scan.description)}.",
     ]
-    lines += [f"- {_cell(note)}" for note in notes + report.warnings[:10]]
+    lines += [f"- {_markdown(note)}" for note in notes + report.warnings[:10]]
     if findings:
         lines += [
             "",
@@ -158,14 +189,37 @@ def run(env: Mapping[str, str], options: GateOptions, sarif: Path | None) -> int
     # Paths and messages come from the repository: cleaned (control characters, any
     # key-shaped run) before they reach the log as workflow commands.
     prefixes = tuple(report.parameters.get("prefixes") or ())
-    shown = clean(report.sorted_findings(), human=True, prefixes=prefixes)
-    for line in workflow_commands(shown, threshold):
+    for line in workflow_commands(report.sorted_findings(), threshold, prefixes=prefixes):
         print(line, flush=True)
     _append(env.get("GITHUB_STEP_SUMMARY"), summary_markdown(report, scan, threshold, code, notes))
-    _append(
-        env.get("GITHUB_OUTPUT"),
-        f"findings={len(report.findings)}\nexit-code={code}\n"
-        + (f"sarif={sarif}\n" if sarif is not None else "")
-        + f"range={scan.base or ''}..{scan.head}\n",
-    )
+    outputs = {"findings": str(len(report.findings)), "exit-code": str(code)}
+    if sarif is not None:
+        outputs["sarif"] = str(sarif)
+    outputs["range"] = f"{scan.base or ''}..{scan.head}"
+    _append(env.get("GITHUB_OUTPUT"), step_outputs(outputs))
     return code
+
+
+def step_outputs(values: Mapping[str, str]) -> str:
+    """`$GITHUB_OUTPUT` lines in the delimiter form, each with a fresh random delimiter
+    that the value does not hold: a value with a newline can never start an output line
+    of its own (`exit-code=0` smuggled in a revision or a path)."""
+    import secrets
+
+    text = []
+    for name, value in values.items():
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        while delimiter in value:
+            delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+        text.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(text)
+
+
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~&\"'=:")
+
+
+def _markdown(text: str) -> str:
+    """Text for a Markdown line outside a table: cleaned, on one line, every Markdown and
+    HTML character escaped, so a file name cannot become a link, an image or markup."""
+    value = clean_text(text, human=True)
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from fastaudit.ci.checkout import ZERO_SHA, Range, ensure_range
+from fastaudit.ci.checkout import ZERO_SHA, Range, ensure_range, object_id
 from fastaudit.ci.gate import GateOptions, run_scan, write_format
 
 ADVICE = "set `GIT_DEPTH: 0` in the job's variables"
@@ -16,6 +16,8 @@ REPORT_NAME = "gl-secret-detection-report.json"
 
 def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
     head = env.get("CI_COMMIT_SHA") or "HEAD"
+    if head != "HEAD":
+        head = object_id(head, "CI_COMMIT_SHA")
     branch, default = env.get("CI_COMMIT_BRANCH"), env.get("CI_DEFAULT_BRANCH")
     where = f"the default branch {default}" if branch and branch == default else "this pipeline"
     if mode != "diff":
@@ -23,10 +25,12 @@ def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
     source = env.get("CI_PIPELINE_SOURCE", "")
     base = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
     if source == "merge_request_event" and base:
+        base = object_id(base, "CI_MERGE_REQUEST_DIFF_BASE_SHA")
         iid = env.get("CI_MERGE_REQUEST_IID", "?")
         return Range(head, base, f"merge request !{iid} ({base[:12]}..{head[:12]})")
     before = env.get("CI_COMMIT_BEFORE_SHA", "")
     if branch and branch != default and before and before != ZERO_SHA:
+        before = object_id(before, "CI_COMMIT_BEFORE_SHA")
         return Range(head, before, f"push to {branch} ({before[:12]}..{head[:12]})")
     return Range(head, None, f"the whole history ({where})")
 

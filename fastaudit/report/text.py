@@ -157,10 +157,19 @@ def _scope(report: Report) -> str:
     keys = report.stats.get("keys_checked")
     repos = report.stats.get("repositories")
     if repos is not None:
+        kept_out = ""
+        inline = report.stats.get("suppressed_inline") or 0
+        excluded = report.stats.get("skipped_excluded") or 0
+        if inline or excluded:
+            kept_out = (
+                f"; kept out by the repositories' own allow comments: {inline}, "
+                f"excluded files: {excluded}"
+            )
         return (
             f" across {repos} repositor{'y' if repos == 1 else 'ies'} "
             f"({report.stats.get('files_scanned', 0)} files, "
-            f"{report.stats.get('objects_total', 0)} git objects) and {keys or 0} inventory keys"
+            f"{report.stats.get('objects_total', 0)} git objects{kept_out}) and "
+            f"{keys or 0} inventory keys"
         )
     if keys is not None:
         return f" in {keys} inventory key{'s' if keys != 1 else ''}"

@@ -9,12 +9,13 @@ report about this tree.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import git_available, run_git, toplevel
@@ -248,9 +249,29 @@ def _walk(directory: Path, selection: Selection) -> Iterator[str]:
         stack.extend(reversed(folders))
 
 
+def open_regular(abs_path: str) -> BinaryIO:
+    """The file at `abs_path` opened for reading, if it is still a regular file.
+
+    Selection saw a regular file, but a tree can change under a scan: a FIFO swapped in
+    would block `open()` forever and a symlink would lead outside the tree. So the name is
+    opened without blocking and without following a link, and the *opened* file is
+    checked (`fstat`), never the name."""
+    flags = os.O_RDONLY | os.O_NONBLOCK
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(abs_path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "no longer a regular file (changed during the scan)")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_chunks(abs_path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """The file's bytes: one piece when small, bounded chunks when large."""
-    with open(abs_path, "rb", buffering=0) as handle:
+    with open_regular(abs_path) as handle:
         # Ask for no more than the file holds: a read of `chunk_size` allocates (and faults
         # in) that much even for a 2 KB file, which dominated small-file scans.
         want = min(chunk_size, os.fstat(handle.fileno()).st_size + 1)

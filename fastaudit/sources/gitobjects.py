@@ -34,6 +34,7 @@ from fastaudit.sources.gitproc import (
     run_git_process,
     under_deadline,
 )
+from fastaudit.unwrap.gate import GATE_OVERLAP, gate_matches
 
 # Objects above this size are searched while streaming and never held whole in memory.
 LARGE_OBJECT = 32 * 1024 * 1024
@@ -462,7 +463,6 @@ def _parse_into(
     pos = 0
     eof = False
     read = os.read
-    longest = max(len(n) for n in needles)
     next_progress = 0
 
     def refill() -> bool:
@@ -508,6 +508,7 @@ def _parse_into(
             found = False
             remaining = size
             tail = b""
+            first = True
             while remaining:
                 if pos >= len(buf) and not refill():
                     stats.truncated = "git cat-file output ended inside an object"
@@ -515,11 +516,17 @@ def _parse_into(
                 take = min(remaining, len(buf) - pos)
                 piece = bytes(buf[pos : pos + take])
                 if kind != b"tree" and not found:
-                    if not tail and magics and piece.startswith(magics):
-                        found = True
                     window = tail + piece
-                    found = any(n in window for n in needles)
-                    tail = window[-(longest - 1) :] if longest > 1 else b""
+                    # The same three tests as a small object: magic bytes at its start,
+                    # a needle, or (a blob) the gate, each on the window that overlaps
+                    # the last piece by enough for a needle across the boundary.
+                    found = (
+                        (first and bool(magics) and piece.startswith(magics))
+                        or any(n in window for n in needles)
+                        or (kind == b"blob" and gate is not None and gate_matches(gate, window))
+                    )
+                    tail = window[-GATE_OVERLAP:]
+                first = False
                 pos += take
                 remaining -= take
             if pos >= len(buf) and not refill():  # the newline that ends every object
@@ -548,7 +555,7 @@ def _parse_into(
                         data = bytes(buf[start:end])
                     if data is None and gate is not None:
                         with memoryview(buf) as whole, whole[start:end] as blob:
-                            matched = gate.find_matches_as_indexes(blob)
+                            matched = gate_matches(gate, blob)
                         if matched:
                             data = bytes(buf[start:end])
                     if buf.startswith(LFS_POINTER, start) and size < 1024:

@@ -38,15 +38,19 @@ SAFE_CONFIG: tuple[tuple[str, str], ...] = (
     ("gpg.ssh.defaultKeyCommand", "false"),
     ("diff.external", "false"),
     ("credential.helper", ""),
+    ("core.askPass", ""),
+    ("core.gitProxy", ""),
     ("protocol.ext.allow", "never"),
+    ("protocol.fd.allow", "never"),
     ("protocol.file.allow", "user"),
     ("gc.auto", "0"),
     ("maintenance.auto", "false"),
 )
 
-# Network operations (cloning a mirror) need the user's credential helpers and ssh, but
-# still none of the rest.
-NETWORK_EXEMPT = frozenset({"credential.helper", "core.sshCommand"})
+# Network operations (cloning a mirror, deepening a CI checkout) need the *user's*
+# credential helpers, ssh command, askpass and proxy: those are taken from the user's own
+# (global and system) configuration, never from the repository's, whose config is input.
+NETWORK_FROM_USER = ("credential.helper", "core.sshCommand", "core.askPass", "core.gitProxy")
 
 # Options for `git log` / `git diff`: no external diff, no textconv, no signatures.
 SAFE_DIFF_OPTIONS = ("--no-ext-diff", "--no-textconv")
@@ -58,7 +62,62 @@ _DROPPED_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_EDITOR", "GIT_SEQUENC
 
 
 def _overrides(network: bool) -> list[tuple[str, str]]:
-    return [(k, v) for k, v in SAFE_CONFIG if not (network and k in NETWORK_EXEMPT)]
+    if not network:
+        return list(SAFE_CONFIG)
+    user = _user_network_settings()
+    kept = [(k, v) for k, v in SAFE_CONFIG if k not in NETWORK_FROM_USER]
+    for key in NETWORK_FROM_USER:
+        values = user.get(key.lower())
+        if key == "credential.helper":
+            # An empty value first clears any helper a repository's config added.
+            kept += [(key, "")] + [(key, v) for v in values or ()]
+        elif values:
+            kept.append((key, values[-1]))
+        elif key == "core.sshCommand":
+            kept.append((key, "ssh"))
+        else:
+            kept.append((key, ""))
+    return kept
+
+
+_USER_SETTINGS: dict[str, list[str]] | None = None
+_USER_LOCK = threading.Lock()
+
+
+def _user_network_settings() -> dict[str, list[str]]:
+    """The user's own values of the settings a network operation needs, read once from
+    the global and system files only (`git config --global/--system`, outside any
+    repository), so a scanned repository's `.git/config` cannot supply them."""
+    global _USER_SETTINGS
+    with _USER_LOCK:
+        if _USER_SETTINGS is None:
+            found: dict[str, list[str]] = {}
+            for scope in ("--system", "--global"):
+                try:
+                    proc = subprocess.run(
+                        [
+                            "git",
+                            "config",
+                            scope,
+                            "-z",
+                            "--get-regexp",
+                            r"^(credential\.helper|core\.(sshcommand|askpass|gitproxy))$",
+                        ],
+                        cwd=os.path.abspath(os.sep),
+                        env={**os.environ, "GIT_DIR": os.devnull, **_GIT_ENV},
+                        stdin=subprocess.DEVNULL,
+                        capture_output=True,
+                        check=False,
+                        timeout=30,
+                    )
+                except (OSError, subprocess.TimeoutExpired):
+                    continue
+                for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+                    name, _, value = entry.partition("\n")
+                    if name:
+                        found.setdefault(name.lower(), []).append(value)
+            _USER_SETTINGS = found
+        return _USER_SETTINGS
 
 
 def git_env(*, network: bool = False) -> dict[str, str]:
@@ -170,11 +229,14 @@ def run_git(
     warnings: list[str] | None = None,
     stdin: IO[bytes] | None = None,
     extra_env: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> bytes:
     """Run `git ARGS` in `cwd` and return stdout; raise InputError on failure. With
     `warnings`, what git printed on stderr while succeeding is appended to it; `stdin`
     is a file to feed git, `extra_env` variables added to the safe environment."""
-    proc = run_git_process(args, cwd, network=network, stdin=stdin, extra_env=extra_env)
+    proc = run_git_process(
+        args, cwd, network=network, stdin=stdin, extra_env=extra_env, timeout=timeout
+    )
     if check and proc.returncode != 0:
         first = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         reason = first[0] if first else f"exit status {proc.returncode}"
@@ -192,6 +254,7 @@ def run_git_process(
     network: bool = False,
     stdin: IO[bytes] | None = None,
     extra_env: dict[str, str] | None = None,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """`run_git` for a caller that reads the exit status itself (git's status can be an
     answer, as `rev-parse --verify` on an unborn HEAD). Raises InputError only when git
@@ -209,7 +272,11 @@ def run_git_process(
         if deadline is not None:
             deadline.track(child)
         try:
-            stdout, stderr = child.communicate()
+            stdout, stderr = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise InputError(f"git {args[0]} took longer than {timeout:g} s; stopped") from None
         finally:
             if deadline is not None:
                 deadline.untrack(child)

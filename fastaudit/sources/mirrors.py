@@ -52,6 +52,29 @@ class RepoTarget:
         return display_url(self.location) if self.is_url else self.location
 
 
+# `<transport>::<address>`: a remote helper chosen by the URL (`ext::` runs a command,
+# `fd::` talks over inherited descriptors and hangs). Never a repository to audit.
+_HELPER_SYNTAX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.\-]*::")
+
+# A repository's clone (or fetch) that takes longer than this is given up when no
+# `--repo-timeout` is set: a server that drips a byte at a time cannot hang the audit.
+DEFAULT_NETWORK_TIMEOUT = 600.0
+
+
+def check_entry(text: str) -> str:
+    """`text` as a repository to audit, or InputError: nothing that git could read as an
+    option (a leading `-`) or as a remote-helper transport (`ext::`, `fd::`)."""
+    if text.startswith("-"):
+        raise InputError(f"repository {display_url(text)!r} begins with '-': refused")
+    if _HELPER_SYNTAX.match(text):
+        raise InputError(
+            f"repository {display_url(text)!r} names a git remote helper (TRANSPORT::): refused"
+        )
+    if "\0" in text:
+        raise InputError("a repository entry holds a NUL byte: refused")
+    return text
+
+
 def is_clone_url(text: str) -> bool:
     if _URL.match(text):
         return True
@@ -69,33 +92,79 @@ def mirror_path(mirror_dir: Path, url: str) -> Path:
 
 def ensure_mirror(url: str, mirror_dir: Path, *, timeout: float | None = None) -> Path:
     """The up-to-date bare mirror of `url`: cloned once, fetched after. Raises
-    MirrorError with a one-line reason."""
+    MirrorError with a one-line reason.
+
+    The URL goes after `--` and never carries its password on a command line (any user
+    on the machine can read those): a `user:password@` is handed to git by a credential
+    helper that reads it from this process's environment."""
+    check_entry(url)
+    timeout = timeout or DEFAULT_NETWORK_TIMEOUT
+    bare, credentials = _split_credentials(url)
     target = mirror_path(mirror_dir, url)
     refspec = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+    # The repository's own upload-pack setting is input too: name git's own program.
+    upload = "--upload-pack=git-upload-pack"
     if (target / "HEAD").is_file():
         _git(
-            ["fetch", "--quiet", "--prune", "--no-write-fetch-head", url, *refspec], target, timeout
+            ["fetch", "--quiet", "--prune", "--no-write-fetch-head", upload, "--", bare, *refspec],
+            target,
+            timeout,
+            credentials,
         )
         return target
     mirror_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        _git(["clone", "--quiet", "--mirror", url, str(partial)], mirror_dir, timeout)
-        # The stored URL carries no password: later fetches pass the URL again.
-        _git(["remote", "set-url", "origin", display_url(url)], partial, timeout)
+        _git(
+            ["clone", "--quiet", "--mirror", upload, "--", bare, str(partial)],
+            mirror_dir,
+            timeout,
+            credentials,
+        )
         os.replace(partial, target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
-def _git(args: list[str], cwd: Path, timeout: float | None) -> None:
+# A credential helper that answers from the environment: the password reaches git without
+# appearing in any process's command line.
+_ENV_HELPER = (
+    '!f() { test "$1" = get && '
+    "printf 'username=%s\\npassword=%s\\n' "
+    '"$FASTAUDIT_GIT_USERNAME" "$FASTAUDIT_GIT_PASSWORD"; }; f'
+)
+
+
+def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its `user:password@`, and the environment that hands them to git."""
+    from urllib.parse import unquote, urlsplit
+
+    if not _URL.match(url):
+        return url, {}
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, {}
+    return display_url(url), {
+        "FASTAUDIT_GIT_USERNAME": unquote(parts.username or ""),
+        "FASTAUDIT_GIT_PASSWORD": unquote(parts.password),
+    }
+
+
+def _git(
+    args: list[str], cwd: Path, timeout: float, credentials: dict[str, str] | None = None
+) -> None:
+    helper: list[str] = []
+    if credentials:
+        # Last on the command line, so it outranks every other helper; it names the
+        # variables, the values stay in the environment.
+        helper = ["-c", "credential.helper=", "-c", f"credential.helper={_ENV_HELPER}"]
     try:
         proc = subprocess.run(
-            git_command(args, network=True),
+            git_command([], network=True) + helper + args,
             cwd=cwd,
-            env=git_env(network=True),
+            env={**git_env(network=True), **(credentials or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,

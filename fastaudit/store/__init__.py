@@ -33,13 +33,16 @@ def keep_run(url: str, report: Report, inventory: Inventory | None, cfg: Config)
     """Record the run `report` describes, then give the report the trends across every run
     the store holds (this one included)."""
     from fastaudit import trends
+    from fastaudit.sanitize import for_disk
     from fastaudit.store.observe import observe
     from fastaudit.store.record import record
 
     report.parameters["db"] = display_url(url)
     engine = open_engine(url)
     try:
-        recorded = record(engine, observe(report, inventory), report.parameters.get("run_id"))
+        recorded = record(
+            engine, for_disk(observe(report, inventory)), report.parameters.get("run_id")
+        )
         report.trends = trends.compute(
             trends.read(engine), sla_days=cfg.sla_days, max_age_days=cfg.max_age_days
         )

@@ -38,7 +38,29 @@ def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
     start, then one pass for every needle."""
     if container_kind(data) is not None or encoded.looks_base64(data):
         return True
-    return bool(_gate(spec.prefixes).find_matches_as_indexes(data))
+    return gate_matches(_gate(spec.prefixes), data)
+
+
+# The automaton lists every match it finds; a file made of one needle repeated would make
+# that list forty times the file's size. It is asked one window at a time instead, and
+# the first window with a match answers.
+GATE_WINDOW = 256 * 1024
+GATE_OVERLAP = 256  # longer than any needle: a match across two windows is still seen
+
+
+def gate_matches(gate: Any, data: bytes | bytearray | memoryview) -> bool:
+    """Whether `gate` matches anywhere in `data`, in memory bounded by one window."""
+    size = len(data)
+    if size <= GATE_WINDOW:
+        return bool(gate.find_matches_as_indexes(data))
+    with memoryview(data) as view:
+        start = 0
+        while start < size:
+            with view[start : start + GATE_WINDOW] as window:
+                if gate.find_matches_as_indexes(window):
+                    return True
+            start += GATE_WINDOW - GATE_OVERLAP
+    return False
 
 
 @functools.lru_cache(maxsize=16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -20,6 +21,22 @@ class UnwrapLimits:
     max_entries: int = 10_000
     max_ratio: float = 1000.0
     max_seconds: float = 30.0
+
+
+# Every warning that means "content here was not opened" (a limit, a corrupt or encrypted
+# container, a file too large to unpack, a capped search) ends with this mark, so one test
+# tells a run that saw everything from one that did not (`fail_on_unopened`).
+NOT_OPENED = "[not opened]"
+
+
+def not_opened(where: str, message: str) -> str:
+    """The warning for content that was not opened, marked so the exit code can see it."""
+    return f"{where}: {message} {NOT_OPENED}"
+
+
+def count_not_opened(warnings: Iterable[str]) -> int:
+    """How many of `warnings` say something was not opened."""
+    return sum(1 for w in warnings if w.endswith(NOT_OPENED))
 
 
 class LimitHit(Exception):
@@ -40,7 +57,7 @@ class Budget:
 
     def warn(self, where: str, message: str) -> None:
         """One warning per (place, message): a bomb with 10,000 members says it once."""
-        text = f"{where}: {message}"
+        text = not_opened(where, message)
         if text not in self._warned:
             self._warned.add(text)
             self.warnings.append(text)
