@@ -46,8 +46,14 @@ class Journal:
     """Append-only record of one run's finished repositories."""
 
     def __init__(self, run_id: str, directory: Path | None = None) -> None:
-        if not run_id or "/" in run_id or run_id.startswith("."):
-            raise InputError(f"{run_id!r} is not a run id")
+        if (
+            not run_id
+            or len(run_id) > 100
+            or run_id.startswith((".", "-"))
+            or not all(c.isascii() and (c.isalnum() or c in "-_.T") for c in run_id)
+        ):
+            shown = run_id[:40] + ("…" if len(run_id) > 40 else "")
+            raise InputError(f"{shown!r} is not a run id (letters, digits, - and _, at most 100)")
         self.run_id = run_id
         self.path = (directory or journal_dir()) / f"{run_id}.jsonl"
         self._stream: IO[str] | None = None

@@ -85,19 +85,49 @@ def _db_option(func: F) -> F:
     )(func)
 
 
-def _keep_run(db_url: str | None, report: Report, inventory: Any, cfg: Config) -> None:
-    """Record the run in the store (when --db) and add the store's trends to the report."""
+def _store_first(db_url: str | None) -> tuple[str | None, bool]:
+    """Open and check the store before the work (minutes of it, for an audit): a store
+    that cannot be used is said at once, and the run goes on without it, its reports
+    written. Returns (the store to keep the run in, whether the store failed)."""
     if db_url is None:
-        return
+        return None, False
     from fastaudit import store
+    from fastaudit.errors import FastauditError
+
+    try:
+        store.open_engine(store.normalise_url(db_url)).dispose()
+    except FastauditError as exc:
+        say(f"error: {exc}; the run goes on without the store and its reports are written")
+        return None, True
+    return db_url, False
+
+
+def _keep_run(db_url: str | None, report: Report, inventory: Any, cfg: Config) -> bool:
+    """Record the run in the store (when --db) and add the store's trends to the report.
+    False when the store failed (said on stderr): the reports are written all the same."""
+    if db_url is None:
+        return True
+    from fastaudit import store
+    from fastaudit.errors import FastauditError
 
     url = store.normalise_url(db_url)
-    recorded = store.keep_run(url, report, inventory, cfg)
+    try:
+        recorded = store.keep_run(url, report, inventory, cfg)
+    except FastauditError as exc:
+        say(f"error: {exc}; the reports are written without the store")
+        return False
     say(
         f"audit store {store.display_url(url)}: run {recorded.run_id} kept "
         f"({recorded.opened} new, {recorded.reopened} reopened, {recorded.fixed} fixed, "
         f"{recorded.open_total} open)"
     )
+    return True
+
+
+def _with_store_failure(code: int, failed: bool) -> int:
+    """A run whose store failed did not do all it was asked: exit 2 unless findings
+    already fail it."""
+    return 2 if failed and code == 0 else code
 
 
 def _verify_options(func: F) -> F:
@@ -158,10 +188,31 @@ def _exit_code(findings: Iterable[Finding], threshold: Any, *, incomplete: bool 
     return 2 if incomplete else 0
 
 
-def _incomplete(report: Report) -> bool:
+def _incomplete(report: Report, cfg: Config | None = None) -> bool:
+    """Part of what was asked was not seen: a repository not scanned, objects git could
+    not read, or (with `fail_on_unopened`, the default) content a limit kept closed."""
     from fastaudit.report import failed_repos
+    from fastaudit.unwrap.limits import count_not_opened
 
-    return bool(failed_repos(report) or report.stats.get("incomplete"))
+    if failed_repos(report) or report.stats.get("incomplete"):
+        return True
+    return bool(cfg is not None and cfg.fail_on_unopened and count_not_opened(report.warnings))
+
+
+def _unopened_option(func: F) -> F:
+    return click.option(
+        "--fail-on-unopened/--no-fail-on-unopened",
+        "fail_on_unopened",
+        default=None,
+        help="Exit 2 when content could not be opened (a limit, a corrupt or encrypted "
+        "container) and no finding already fails [default: fail_on_unopened, true].",
+    )(func)
+
+
+def _with_unopened(cfg: Config, flag: bool | None) -> Config:
+    import dataclasses
+
+    return cfg if flag is None else dataclasses.replace(cfg, fail_on_unopened=flag)
 
 
 def _emit(report: Report, output_format: str, output: Path | None) -> None:
@@ -207,6 +258,7 @@ def _load_baseline(path: Path | None) -> Any:
 )
 @_verify_options
 @click.option("--no-cache", is_flag=True, help="Do not use cached verification results.")
+@_unopened_option
 @_common_options
 def scan(
     paths: tuple[Path, ...],
@@ -215,6 +267,7 @@ def scan(
     verify: bool,
     verify_limit: int | None,
     no_cache: bool,
+    fail_on_unopened: bool | None,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -243,8 +296,12 @@ def scan(
     result = scanning.apply_baseline(result, _load_baseline(baseline))
     if vault is not None:
         result.findings = _verified(result.findings, vault, cfg, verify_limit, not no_cache)
-    _emit(_scan_report("scan", result, root, cfg), output_format, output)
-    return _exit_code(result.findings, _fail_threshold(fail_on, cfg))
+    report = _scan_report("scan", result, root, cfg)
+    _emit(report, output_format, output)
+    cfg = _with_unopened(cfg, fail_on_unopened)
+    return _exit_code(
+        result.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg)
+    )
 
 
 @cli.command()
@@ -267,6 +324,7 @@ def scan(
 )
 @_verify_options
 @_db_option
+@_unopened_option
 @_common_options
 def history(
     repo: Path,
@@ -277,6 +335,7 @@ def history(
     verify: bool,
     verify_limit: int | None,
     db_url: str | None,
+    fail_on_unopened: bool | None,
     output_format: str,
     output: Path | None,
     baseline: Path | None,
@@ -288,6 +347,7 @@ def history(
     from fastaudit.report import Report
 
     cfg = _load_config(config_path, repo)
+    db_url, store_failed = _store_first(db_url)
     options = histories.HistoryOptions(
         all_objects=all_objects, since=since, branch=branch, use_cache=not no_cache
     )
@@ -319,9 +379,11 @@ def history(
             "config": cfg.source,
         },
     )
-    _keep_run(db_url, report, None, cfg)
+    stored = _keep_run(db_url, report, None, cfg)
     _emit(report, output_format, output)
-    return _exit_code(findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report))
+    cfg = _with_unopened(cfg, fail_on_unopened)
+    code = _exit_code(findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg))
+    return _with_store_failure(code, store_failed or not stored)
 
 
 def _run_history(repo: Path, cfg: Config, options: Any, vault: Any = None) -> Any:
@@ -463,9 +525,9 @@ def check(
         notes=result.notes,
         key_lifecycle=lifecycles(inv.keys, when, cfg.max_age_days) if inv and inv.keys else None,
     )
-    _keep_run(db_url, report, inv, cfg)
+    stored = _keep_run(db_url, report, inv, cfg)
     _emit(report, output_format, output)
-    return _exit_code(findings, _fail_threshold(fail_on, cfg))
+    return _with_store_failure(_exit_code(findings, _fail_threshold(fail_on, cfg)), not stored)
 
 
 def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
@@ -563,6 +625,7 @@ def _report_files(func: F) -> F:
     show_default=True,
 )
 @click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 at or above this.")
+@_unopened_option
 @click.option(
     "--config",
     "config_path",
@@ -596,6 +659,7 @@ def audit(
     db_url: str | None,
     output_format: str,
     fail_on: str | None,
+    fail_on_unopened: bool | None,
     config_path: Path | None,
 ) -> int:
     """Scan + history of each repository + inventory checks (+ --verify), one report.
@@ -618,6 +682,7 @@ def audit(
     # The auditor's settings govern every repository: --config, else the directory the
     # audit runs from. A scanned repository's own file never weakens another's audit.
     cfg = _load_config(config_path, Path.cwd())
+    db_url, store_failed = _store_first(db_url)
     if scheduler and executor != "dask":
         raise click.UsageError("--scheduler goes with --executor dask")
     runner = (
@@ -666,7 +731,7 @@ def audit(
         )
     finally:
         bar.close()
-    _keep_run(db_url, report, inv, cfg)
+    stored = _keep_run(db_url, report, inv, cfg)
     _write_reports(
         report,
         {
@@ -678,9 +743,11 @@ def audit(
         },
     )
     _emit(report, output_format, None)
-    return _exit_code(
-        report.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report)
+    cfg = _with_unopened(cfg, fail_on_unopened)
+    code = _exit_code(
+        report.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg)
     )
+    return _with_store_failure(code, store_failed or not stored)
 
 
 @cli.command("report")
@@ -751,10 +818,17 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
         root = scanning.staged_root(root)
         result = scanning.scan_staged(root, cfg.key_spec, matcher)
     result = scanning.apply_baseline(result, _load_baseline(baseline))
-    code = _exit_code(result.findings, cfg.fail_on)
+    report = _scan_report("hook", result, root, cfg)
+    code = _exit_code(result.findings, cfg.fail_on, incomplete=_incomplete(report, cfg))
     if result.findings or result.warnings:
-        _emit(_scan_report("hook", result, root, cfg), "text", None)
-    if code:
+        _emit(report, "text", None)
+    if code == 2:
+        click.echo(
+            "fastaudit: commit blocked: content above could not be opened and may hide a key; "
+            "set fail_on_unopened = false to let such commits through.",
+            err=True,
+        )
+    elif code:
         click.echo(
             "fastaudit: commit blocked: remove the key(s) above, or mark a false alarm "
             "with `fastaudit: allow`.",
@@ -883,15 +957,10 @@ def db_upgrade(db_url: str | None, revision: str) -> int:
 def db_current(db_url: str | None) -> int:
     """Print the store's schema revision and the one this fastaudit needs."""
     from fastaudit import store
-    from fastaudit.store.db import create_engine, current_revision, head_revision
+    from fastaudit.store.db import head_revision, read_revision
 
     url = store.normalise_url(db_url)
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            revision = current_revision(connection)
-    finally:
-        engine.dispose()
+    revision = read_revision(url)
     click.echo(
         f"{store.display_url(url)}: revision {revision or 'none'} (newest {head_revision()})"
     )
@@ -941,7 +1010,7 @@ def trends_command(
 
     cfg = _load_config(config_path, Path.cwd())
     url = store.normalise_url(db_url)
-    engine = store.open_engine(url)
+    engine = store.open_engine(url, create=False)
     try:
         stored = trends.read(engine)
     finally:

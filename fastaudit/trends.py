@@ -88,7 +88,10 @@ def parse_since(value: str | None, latest: datetime | None) -> datetime | None:
     if match:
         count = int(match.group(1))
         days = count * {"d": 1, "w": 7, "m": 30}[match.group(2)]
-        return latest - timedelta(days=days)
+        try:
+            return latest - timedelta(days=days)
+        except OverflowError:
+            raise InputError(f"--since {value!r} reaches before the year 1") from None
     from fastaudit.inventory import parse_when
 
     try:

@@ -42,6 +42,15 @@ _TOOL = {
 }
 
 
+def _uuid5(name: str) -> uuid.UUID:
+    """`uuid.uuid5` over the name's bytes as they were (a file name that is not UTF-8 keeps
+    its surrogate escapes, which `uuid5` cannot encode)."""
+    import hashlib
+
+    digest = hashlib.sha1(_NAMESPACE.bytes + name.encode("utf-8", "surrogateescape")).digest()
+    return uuid.UUID(bytes=digest[:16], version=5)
+
+
 def _timestamp(text: str) -> str:
     """`2026-11-25T10:00:00Z` -> `2026-11-25T10:00:00` (the schema's pattern has no zone)."""
     return text.replace("Z", "")[:19]
@@ -76,7 +85,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
     if finding.in_head is False:
         description += " The file no longer holds it at HEAD, but history does."
     return {
-        "id": str(uuid.uuid5(_NAMESPACE, ident)),
+        "id": str(_uuid5(ident)),
         "category": "secret_detection",
         "name": finding.title,
         "description": description,

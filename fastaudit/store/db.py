@@ -205,7 +205,15 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
                     f"{display_url(url)} has tables but no fastaudit schema revision: "
                     "not an audit store (give another --db)"
                 )
-            command.upgrade(_alembic_config(connection), revision)
+            try:
+                command.upgrade(_alembic_config(connection), revision)
+            except SQLAlchemyError:
+                raise
+            except Exception as exc:  # Alembic's own errors for an unknown or relative revision
+                raise StoreError(
+                    f"cannot upgrade {display_url(url)} to revision {revision!r}: "
+                    f"{one_line(exc)} (give `head` or a revision `db current` names)"
+                ) from None
             after = current_revision(connection) or ""
         return before, after
     except SQLAlchemyError as exc:
@@ -214,10 +222,44 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
         engine.dispose()
 
 
-def open_engine(url: str) -> Engine:
-    """An engine on a store at the newest revision: created if empty, refused if older."""
+def require_existing(url: str) -> None:
+    """StoreError unless a SQLite store's file exists: a command that only reads a store
+    must never create one (or its folder) by asking for a path that is not there."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"{display_url(url)} is not a database URL: {one_line(exc)}") from None
+    database = parsed.database
+    on_disk = parsed.get_backend_name() == "sqlite" and database not in (None, "", ":memory:")
+    if on_disk and not Path(str(database)).is_file():
+        raise StoreError(f"no audit store at {parsed.database} (nothing recorded there yet)")
+
+
+def read_revision(url: str) -> str | None:
+    """The store's schema revision, for `db current`, with every failure one StoreError."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    require_existing(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read {display_url(url)}: {one_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine on a store at the newest revision: created if empty (unless `create` is
+    false, for commands that only read), refused if older."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not create:
+        require_existing(url)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,7 +28,11 @@ WRAP_WIDTHS = (64, 76)
 COMPRESSED_B64 = (b"H4sI", b"QlpoO", b"/Td6WFo", b"UEsDB", b"UEsFB")
 
 MAX_RUN = 8 * 1024 * 1024  # encoded characters decoded around one needle, at most
-MAX_HITS = 200  # needle occurrences followed per view and needle
+# Runs decoded per view and needle, at most. Only a run long enough to hold a key counts
+# (a decoy `&#102; ` decodes to one character and costs nothing), an occurrence inside a
+# run already decoded is not decoded again, and reaching the cap is a warning.
+MAX_HITS = 10_000
+MIN_RUN = 8  # decoded bytes a run needs before it counts towards MAX_HITS
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,13 @@ class Needle:
 
 @dataclass(frozen=True)
 class Decoded:
-    """An encoded run found in a view: where it starts, what it was, what it says."""
+    """An encoded run found in a view: where it starts, what it was, what it says, and
+    where it ends (-1: unknown), so an occurrence inside it is not decoded twice."""
 
     start: int
     kind: str
     data: bytes
+    end: int = -1
 
 
 def prefix_needles(prefixes: tuple[bytes, ...]) -> tuple[Needle, ...]:
@@ -109,19 +117,71 @@ def _escape_needles(first: int) -> Iterator[bytes]:
     yield f"&#{first};".encode()
 
 
-def find_runs(view: bytes, needles: tuple[Needle, ...]) -> Iterator[Decoded]:
-    """Decoded runs around each needle occurrence in `view`, once per run."""
+def find_runs(
+    view: bytes, needles: tuple[Needle, ...], capped: list[str] | None = None
+) -> Iterator[Decoded]:
+    """Decoded runs around each needle occurrence in `view`, once per run.
+
+    Linear in the view: each needle's occurrences inside a run it already decoded are
+    skipped, and the runs of an alphabet are measured once (`_SpanCache`). When a needle
+    reaches MAX_HITS real runs, a note goes to `capped`."""
     seen: set[tuple[int, str]] = set()
-    for needle in needles:
-        position = view.find(needle.text)
-        hits = 0
-        while position >= 0 and hits < MAX_HITS:
-            hits += 1
-            decoded = _decode_at(view, position, needle)
-            if decoded is not None and (decoded.start, decoded.kind) not in seen:
-                seen.add((decoded.start, decoded.kind))
-                yield decoded
-            position = view.find(needle.text, position + 1)
+    _SPANS.cache = _SpanCache()
+    try:
+        for needle in needles:
+            position = view.find(needle.text)
+            hits = 0
+            while position >= 0:
+                decoded = _decode_at(view, position, needle)
+                after = position + 1
+                if decoded is not None:
+                    if len(decoded.data) >= MIN_RUN:
+                        hits += 1
+                    if decoded.end > after:
+                        after = decoded.end
+                    if (decoded.start, decoded.kind) not in seen:
+                        seen.add((decoded.start, decoded.kind))
+                        yield decoded
+                if hits >= MAX_HITS:
+                    if capped is not None and view.find(needle.text, after) >= 0:
+                        capped.append(
+                            f"more than {MAX_HITS} {needle.kind} runs: the rest were not decoded"
+                        )
+                    break
+                position = view.find(needle.text, after)
+    finally:
+        _SPANS.cache = None
+
+
+class _SpanCache:
+    """The maximal runs of an alphabet found so far in one view (they never overlap), so
+    many needles in one long run measure it once."""
+
+    def __init__(self) -> None:
+        self.starts: dict[str, list[int]] = {}
+        self.ends: dict[str, dict[int, int]] = {}
+
+    def find(self, alphabet: str, position: int) -> tuple[int, int] | None:
+        starts = self.starts.get(alphabet)
+        if not starts:
+            return None
+        index = bisect.bisect_right(starts, position) - 1
+        if index < 0:
+            return None
+        start = starts[index]
+        end = self.ends[alphabet][start]
+        return (start, end) if start <= position < end else None
+
+    def add(self, alphabet: str, start: int, end: int) -> None:
+        if end <= start:
+            return
+        ends = self.ends.setdefault(alphabet, {})
+        if start not in ends:
+            bisect.insort(self.starts.setdefault(alphabet, []), start)
+        ends[start] = max(end, ends.get(start, end))
+
+
+_SPANS = threading.local()
 
 
 def _decode_at(view: bytes, position: int, needle: Needle) -> Decoded | None:
@@ -165,7 +225,7 @@ def _base64_run(view: bytes, position: int, needle: Needle) -> Decoded | None:
     if again != text:
         return None  # not a faithful round trip: not really base64
     first = _offset_of(segments, start)
-    return Decoded(first, "base64", data)
+    return Decoded(first, "base64", data, segments[-1][1])
 
 
 def _offset_of(segments: list[tuple[int, int]], index: int) -> int:
@@ -180,20 +240,38 @@ _RUN_AFTER = {
     "base64": re.compile(rb"[A-Za-z0-9+/_\-]*"),
     "hex": re.compile(rb"[0-9A-Fa-f]*"),
 }
-_RUN_BEFORE = {
-    "base64": re.compile(rb"[A-Za-z0-9+/_\-]*\Z"),
-    "hex": re.compile(rb"[0-9A-Fa-f]*\Z"),
+_NOT_IN = {
+    "base64": re.compile(rb"[^A-Za-z0-9+/_\-]"),
+    "hex": re.compile(rb"[^0-9A-Fa-f]"),
 }
+_BACK_STEP = 4096
 
 
 def _span(view: bytes, position: int, alphabet: str) -> tuple[int, int]:
-    """The run of `alphabet` characters around `position` (C-speed regex, bounded)."""
+    """The run of `alphabet` characters around `position` (C-speed regex, bounded).
+
+    Linear in the run: backwards in growing steps (never a search that retries at each
+    start, which made a long run quadratic), and a run measured once per view."""
+    cache: _SpanCache | None = getattr(_SPANS, "cache", None)
+    if cache is not None:
+        known = cache.find(alphabet, position)
+        if known is not None:
+            return known
     floor = max(0, position - MAX_RUN)
-    line_start = view.rfind(b"\n", floor, position) + 1
-    before = _RUN_BEFORE[alphabet].search(view, line_start, position)
-    start = before.start() if before else position
+    start = position
+    step = _BACK_STEP
+    while start > floor:
+        low = max(floor, start - step)
+        outside = _NOT_IN[alphabet].search(view[low:start][::-1])
+        if outside is not None:
+            start -= outside.start()
+            break
+        start = low
+        step *= 2
     after = _RUN_AFTER[alphabet].match(view, position, min(len(view), position + MAX_RUN))
     end = after.end() if after else position
+    if cache is not None:
+        cache.add(alphabet, start, end)
     return start, end
 
 
@@ -286,7 +364,7 @@ def _hex_run(view: bytes, position: int) -> Decoded | None:
         data = bytes.fromhex(view[start : start + length].decode("ascii"))
     except ValueError:
         return None
-    return Decoded(start, "hex", data)
+    return Decoded(start, "hex", data, start + length)
 
 
 # --- character escapes -------------------------------------------------------------------
@@ -303,20 +381,23 @@ _KEY_RUN = re.compile(rb"[A-Za-z0-9_\-]*")
 def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | None:
     """Decode the escapes from `position` on (plain characters pass through), for as
     long as a key could run."""
-    window = view[position : position + key_chars * ESCAPE_WINDOW]
-    first = _ESCAPE.match(window)
+    # Matched in place (never a copy of the window): a decoy costs what it is long.
+    limit = min(len(view), position + key_chars * ESCAPE_WINDOW)
+    first = _ESCAPE.match(view, position, limit)
     if first is None:
         return None
     kind = _ESCAPE_KIND[first.lastindex or 1]
     out = bytearray()
-    cursor = 0
-    for match in _ESCAPE.finditer(window):
-        if match.start() != cursor:
-            plain = window[cursor : match.start()]
-            run = _KEY_RUN.match(plain)
-            out += run.group(0) if run else b""
-            if run is None or run.end() != len(plain):
+    cursor = position
+    while cursor < limit:
+        match = _ESCAPE.match(view, cursor, limit)
+        if match is None:
+            run = _KEY_RUN.match(view, cursor, limit)
+            if run is None or run.end() == cursor:
                 break  # the run of key characters ended: nothing after it belongs here
+            out += run.group(0)
+            cursor = run.end()
+            continue
         index = match.lastindex or 1
         value = int(match.group(index), 10 if index == 6 else 16)
         try:
@@ -324,7 +405,4 @@ def _escape_run(view: bytes, position: int, key_chars: int = 1100) -> Decoded | 
         except (ValueError, OverflowError):
             break
         cursor = match.end()
-    else:
-        run = _KEY_RUN.match(window, cursor)
-        out += run.group(0) if run else b""
-    return Decoded(position, kind, bytes(out))
+    return Decoded(position, kind, bytes(out), cursor)

@@ -77,15 +77,19 @@ def _chain_from(view: bytes, position: int) -> Joined | None:
     if pieces[0] is None:
         return None
     end = match.end()
-    first_line = view.count(b"\n", 0, position)
+    # Lines are counted from the chain's own start (never from the top of the file, which
+    # made a file of many chains quadratic).
+    lines = view.count(b"\n", position, end)
     while len(pieces) < MAX_PIECES:
         joiner = _JOINER.match(view, end)
         assert joiner is not None  # the joiner may be empty
         following = _LITERAL.match(view, joiner.end())
         if following is None:
             break
-        if view.count(b"\n", 0, following.start()) - first_line >= MAX_LINES:
+        lines += view.count(b"\n", end, following.start())
+        if lines >= MAX_LINES:
             break
+        lines += view.count(b"\n", following.start(), following.end())
         body = _body(following)
         if body is None:
             break

@@ -32,13 +32,13 @@ def cells(view: bytes) -> Iterator[CellText]:
         return
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         return
-    cursor = 0
+    cursor = _Cursor(view)
     for index, cell in enumerate(document["cells"], 1):
         if not isinstance(cell, dict):
             continue
         source = _joined(cell.get("source"))
         if source:
-            line, cursor = _locate(view, cell.get("source"), cursor)
+            line = cursor.locate(cell.get("source"))
             yield CellText(f"cell {index}", source.encode("utf-8", "surrogatepass"), line)
         for number, output in enumerate(cell.get("outputs") or [], 1):
             if not isinstance(output, dict):
@@ -50,7 +50,7 @@ def cells(view: bytes) -> Iterator[CellText]:
             for text in texts:
                 joined = _joined(text)
                 if joined:
-                    line, cursor = _locate(view, text, cursor)
+                    line = cursor.locate(text)
                     yield CellText(
                         f"cell {index} output {number}",
                         joined.encode("utf-8", "surrogatepass"),
@@ -66,17 +66,41 @@ def _joined(value: object) -> str:
     return ""
 
 
-def _locate(view: bytes, value: object, cursor: int) -> tuple[int, int]:
-    """The 1-based line in the raw file where `value`'s first string starts (searching
-    on from `cursor`, so identical cells map to their own places)."""
-    first = value[0] if isinstance(value, list) and value else value
-    if not isinstance(first, str):
-        return view.count(b"\n", 0, cursor) + 1, cursor
-    needle = json.dumps(first).encode("utf-8")
-    found = view.find(needle, cursor)
-    if found < 0:
-        needle = json.dumps(first, ensure_ascii=False).encode("utf-8")
-        found = view.find(needle, cursor)
-    if found < 0:
-        return view.count(b"\n", 0, cursor) + 1, cursor
-    return view.count(b"\n", 0, found) + 1, found + 1
+# How far ahead a cell's text is looked for, and how many misses in a row end the search:
+# a notebook whose texts cannot be found costs a bounded amount per cell, not the file.
+SEARCH_WINDOW = 1024 * 1024
+MAX_MISSES = 32
+
+
+class _Cursor:
+    """Where the last located text was, with its line counted so far: each cell's line
+    is counted on from the previous one, so a notebook of many cells is read once."""
+
+    def __init__(self, view: bytes) -> None:
+        self.view = view
+        self.offset = 0
+        self.line = 1
+        self.misses = 0
+
+    def locate(self, value: object) -> int:
+        """The 1-based line in the raw file where `value`'s first string starts (searching
+        on from the last one found, so identical cells map to their own places)."""
+        first = value[0] if isinstance(value, list) and value else value
+        if not isinstance(first, str) or self.misses >= MAX_MISSES:
+            return self.line
+        limit = self.offset + SEARCH_WINDOW
+        needle = json.dumps(first).encode("utf-8")
+        found = self.view.find(needle, self.offset, limit + len(needle))
+        if found < 0:
+            needle = json.dumps(first, ensure_ascii=False).encode("utf-8")
+            found = self.view.find(needle, self.offset, limit + len(needle))
+        if found < 0:
+            self.misses += 1
+            return self.line
+        self.misses = 0
+        self.line += self.view.count(b"\n", self.offset, found)
+        self.offset = found
+        line = self.line
+        # The next search starts just past this text's start (identical cells).
+        self.offset = found + 1
+        return line

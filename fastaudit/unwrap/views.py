@@ -83,7 +83,10 @@ class _Walk:
         if kind is not None:
             self._container(kind, view, context, depth, is_top)
             return
-        runs = list(encoded.find_runs(view, needles_for(self.spec.prefixes)))
+        capped: list[str] = []
+        runs = list(encoded.find_runs(view, needles_for(self.spec.prefixes), capped))
+        for note in capped:
+            self.budget.warn(self.path, note)
         if not runs:
             whole = encoded.whole_base64(view)
             runs = [whole] if whole is not None else []
