@@ -82,9 +82,17 @@ class StoredHistory:
 
 def parse_since(value: str | None, latest: datetime | None) -> datetime | None:
     """`180d`, `26w`, `6m` (30-day months) back from the latest run, or an ISO date."""
-    if not value or latest is None:
+    if not value:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*([dwm])\s*", value)
+    if latest is None:
+        # No runs to count back from: still refuse what could never be a date.
+        latest = datetime.now(timezone.utc)
+        if not match:
+            from fastaudit.inventory import parse_when
+
+            parse_when(value, "--since")
+            return None
     if match:
         count = int(match.group(1))
         days = count * {"d": 1, "w": 7, "m": 30}[match.group(2)]

@@ -215,11 +215,15 @@ def step_outputs(values: Mapping[str, str]) -> str:
     return "".join(text)
 
 
-_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~&\"'=:")
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~\"'=:")
+_HTML_SPECIAL = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
 def _markdown(text: str) -> str:
-    """Text for a Markdown line outside a table: cleaned, on one line, every Markdown and
-    HTML character escaped, so a file name cannot become a link, an image or markup."""
+    """Text for a Markdown line outside a table: cleaned, on one line, HTML characters as
+    entities and every Markdown character escaped, so a file name cannot become a link,
+    an image or markup."""
     value = clean_text(text, human=True)
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in value)
+    return "".join(
+        _HTML_SPECIAL.get(c) or ("\\" + c if c in _MARKDOWN_SPECIAL else c) for c in value
+    )
