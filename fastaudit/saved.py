@@ -94,4 +94,9 @@ def load_report(path: Path) -> Report:
         repos=list(doc.get("repos") or []),
         fixed=fixed,
         trend=doc.get("trend"),
+        # The sections the store and the inventory added: re-rendered, never dropped.
+        trends=doc.get("trends") if isinstance(doc.get("trends"), dict) else None,
+        key_lifecycle=[k for k in doc.get("key_lifecycle") or [] if isinstance(k, dict)]
+        if isinstance(doc.get("key_lifecycle"), list)
+        else None,
     )

@@ -383,3 +383,17 @@ def test_an_annotation_for_a_path_with_a_newline_names_no_file() -> None:
     finding = Finding(rule_id="FAST001", severity=Severity.HIGH, path="a\nb.env", line=3)
     (line,) = workflow_commands([finding], Severity.LOW)
     assert "file=" not in line and "a\\nb.env" in line
+
+
+def test_report_rerenders_the_trends_and_lifecycle_sections(
+    demo_audit: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    _, out, _ = demo_audit
+    document = json.loads((out / "report.json").read_text())
+    assert document["key_lifecycle"]
+    page = tmp_path / "again.html"
+    assert run_cli("report", str(out / "report.json"), "--html", str(page)).code == 0
+    assert 'id="lifecycle-title"' in page.read_text()
+    again = tmp_path / "again.json"
+    assert run_cli("report", str(out / "report.json"), "--json", str(again)).code == 0
+    assert json.loads(again.read_text())["key_lifecycle"] == document["key_lifecycle"]
