@@ -668,9 +668,9 @@ def audit(
     runs). Every finished repository is journaled: a killed run continues with --resume.
     """
     from fastaudit import audit as audits
-    from fastaudit.audit_journal import Journal, new_run_id
-    from fastaudit.audit_task import TaskOptions
-    from fastaudit.executors import DaskExecutor, LocalExecutor
+    from fastaudit.audit.executors import DaskExecutor, LocalExecutor
+    from fastaudit.audit.journal import Journal, new_run_id
+    from fastaudit.audit.result import TaskOptions
     from fastaudit.inventory import load_departures
     from fastaudit.progress import Progress
 
@@ -1002,11 +1002,12 @@ def trends_command(
     """Open findings, new vs fixed, time to fix, SLA and key lifecycles across stored runs."""
     import functools
 
-    from fastaudit import store, trends
+    from fastaudit import store
     from fastaudit.output import write_output
     from fastaudit.report.html import render_trends
     from fastaudit.report.json_report import render_trends as trends_json
     from fastaudit.sanitize import clean_text
+    from fastaudit.store import trends
 
     cfg = _load_config(config_path, Path.cwd())
     url = store.normalise_url(db_url)

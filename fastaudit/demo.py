@@ -149,7 +149,7 @@ def _past_runs(
     """A fresh audit store holding audits of the example as of three earlier dates, so the
     demo's report has a trends section: the store is where a team's runs accumulate."""
     from fastaudit.audit import audit_report, plan
-    from fastaudit.audit_task import TaskOptions
+    from fastaudit.audit.result import TaskOptions
     from fastaudit.inventory import parse_when
     from fastaudit.store import keep_run
 
@@ -177,7 +177,7 @@ def run(keep: Path | None, output_format: str, out_dir: Path) -> int:
     """Build the example, audit it with the example inventory, write HTML and JSON."""
     from fastaudit import config
     from fastaudit.audit import audit_report, plan, write_reports
-    from fastaudit.audit_task import TaskOptions
+    from fastaudit.audit.result import TaskOptions
     from fastaudit.inventory import load, parse_when
     from fastaudit.output import write_output
     from fastaudit.report import render

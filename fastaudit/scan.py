@@ -202,17 +202,16 @@ def scan_pieces(
             break
     else:  # small enough to hold: the in-memory path, disguises included
         return scan_data(b"".join(held), path, spec, stats, vault, warnings, source=source)
-    if not spec.unwrap.enabled:
-        stream: Iterable[bytes] = itertools.chain(held, iterator)
-        return list(scan_chunks(stream, path, spec, source=source, stats=stats, vault=vault))
     from fastaudit.unwrap.gate import may_hide_keys
     from fastaudit.unwrap.limits import not_opened
 
+    # With unwrapping off nothing was meant to be opened, so nothing is watched for.
+    watch = spec.unwrap.enabled
     hidden = [False]
 
     def watched(chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
-            if not hidden[0] and may_hide_keys(chunk, spec):
+            if watch and not hidden[0] and may_hide_keys(chunk, spec):
                 hidden[0] = True
             yield chunk
 

@@ -30,6 +30,7 @@ from .test_ci_gates import (  # the fixture is shared with the CI gate tests
     run_action,
     runner_env,
 )
+from .test_hostile import _marker_program
 
 
 def _keyed_repo(path: Path, key: str, name: str = "config.env") -> Repo:
@@ -39,14 +40,6 @@ def _keyed_repo(path: Path, key: str, name: str = "config.env") -> Repo:
     repo.write(name, f"FAST_API_KEY={key}\n")
     repo.commit("add config")
     return repo
-
-
-def _marker_program(tmp_path: Path) -> tuple[Path, Path]:
-    marker = tmp_path / "pwned"
-    program = tmp_path / "evil.sh"
-    program.write_text(f"#!/bin/sh\necho ran >> '{marker}'\nexit 0\n", encoding="utf-8")
-    program.chmod(0o755)
-    return program, marker
 
 
 # --- supply chain --------------------------------------------------------------------

@@ -94,7 +94,8 @@ def test_the_report_is_the_same_whichever_repository_finishes_first(tmp_path: Pa
     from datetime import datetime, timezone
 
     from fastaudit import audit
-    from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository
+    from fastaudit.audit.result import RepoResult, TaskOptions
+    from fastaudit.audit.task import audit_repository
     from fastaudit.config import Config
     from fastaudit.detect import generate_key
     from fastaudit.sources.mirrors import RepoTarget

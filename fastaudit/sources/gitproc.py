@@ -80,6 +80,7 @@ def _overrides(network: bool) -> list[tuple[str, str]]:
     return kept
 
 
+_NETWORK_SETTINGS = r"^(credential\.helper|core\.(sshcommand|askpass|gitproxy))$"
 _USER_SETTINGS: dict[str, list[str]] | None = None
 _USER_LOCK = threading.Lock()
 
@@ -93,24 +94,12 @@ def _user_network_settings() -> dict[str, list[str]]:
         if _USER_SETTINGS is None:
             found: dict[str, list[str]] = {}
             for scope in ("--system", "--global"):
+                # Outside any repository (the root directory): only that one file is read.
                 try:
-                    proc = subprocess.run(
-                        [
-                            "git",
-                            "config",
-                            scope,
-                            "-z",
-                            "--get-regexp",
-                            r"^(credential\.helper|core\.(sshcommand|askpass|gitproxy))$",
-                        ],
-                        cwd=os.path.abspath(os.sep),
-                        env={**os.environ, "GIT_DIR": os.devnull, **_GIT_ENV},
-                        stdin=subprocess.DEVNULL,
-                        capture_output=True,
-                        check=False,
-                        timeout=30,
+                    proc = run_git_process(
+                        ["config", scope, "-z", "--get-regexp", _NETWORK_SETTINGS], os.sep
                     )
-                except (OSError, subprocess.TimeoutExpired):
+                except InputError:
                     continue
                 for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
                     name, _, value = entry.partition("\n")

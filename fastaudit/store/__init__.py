@@ -32,8 +32,8 @@ __all__ = [
 def keep_run(url: str, report: Report, inventory: Inventory | None, cfg: Config) -> RecordedRun:
     """Record the run `report` describes, then give the report the trends across every run
     the store holds (this one included)."""
-    from fastaudit import trends
     from fastaudit.sanitize import for_disk
+    from fastaudit.store import trends
     from fastaudit.store.observe import observe
     from fastaudit.store.record import record
 

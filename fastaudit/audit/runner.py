@@ -1,38 +1,30 @@
-"""`fastaudit audit`: working tree + history of each repository, the inventory checks, and
-optionally live verification, folded into one report organised by the best practices.
-
-Three steps, each its own module: `plan` turns paths, `--repos-file` lines and clone URLs
-into targets; an executor (`fastaudit.executors`: local threads or a Dask cluster) runs
-`audit_task.audit_repository` on each and hands back results as they finish; `run` merges
-them (recording each in the run journal, so a killed run can `--resume`) and runs the
-inventory checks. `audit_report` adds the trend and the parameters; the command line and
-`fastaudit demo` both call it.
-"""
+"""Running a planned audit: each result merged as it arrives (journal, spool), the
+inventory checks, then the report with its trend and parameters. The command line and
+`fastaudit demo` both call `audit_report`."""
 
 from __future__ import annotations
 
 import platform
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastaudit.audit_task import RepoResult, TaskOptions
+from fastaudit.audit.result import RepoResult, TaskOptions
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError, InputError, InternalError
 from fastaudit.findings import Finding, Pass
-from fastaudit.sources.mirrors import RepoTarget, check_entry, is_clone_url
+from fastaudit.sources.mirrors import RepoTarget
 
 if TYPE_CHECKING:
-    from fastaudit.audit_journal import Journal
-    from fastaudit.executors import Executor
+    from fastaudit.audit.executors import Executor
+    from fastaudit.audit.journal import Journal
     from fastaudit.report import Report
     from fastaudit.spool import ResultSpool
 
-__all__ = ["AuditResult", "RepoResult", "audit_report", "plan", "run", "write_reports"]
+__all__ = ["AuditResult", "audit_report", "run", "write_reports"]
 
 
 @dataclass
@@ -46,82 +38,6 @@ class AuditResult:
     notes: list[str]
     warnings: list[str]
     stats: dict[str, int]
-
-
-# --- plan --------------------------------------------------------------------------------
-
-
-def read_repos_file(path: Path) -> list[str]:
-    """Non-empty, non-comment lines; relative paths are relative to the file."""
-    from fastaudit import jsonio
-
-    base = path.resolve().parent
-    entries = []
-    for number, raw in enumerate(jsonio.read_text(path, "repos file").splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "\0" in line:
-            raise InputError(f"{path}: line {number} holds a NUL byte")
-        check_entry(line)
-        if is_clone_url(line):
-            entries.append(line)
-        else:
-            local = Path(line).expanduser()
-            entries.append(str(local if local.is_absolute() else base / local))
-    return entries
-
-
-def plan(entries: Sequence[str]) -> list[RepoTarget]:
-    """Targets with short, unique names: the directory or repository name, with parents
-    added where names clash. Duplicates (the same path or URL twice) are audited once."""
-    from fastaudit.http import display_url
-
-    unique = [check_entry(e) for e in dict.fromkeys(entries)]
-    located: list[tuple[str, bool, tuple[str, ...]]] = []
-    for entry in unique:
-        if is_clone_url(entry):
-            shown = display_url(entry)
-            parts = tuple(p for p in shown.replace(":", "/").removesuffix(".git").split("/") if p)
-            located.append((shown, True, parts))
-        else:
-            resolved = Path(entry).resolve()
-            located.append((str(resolved), False, resolved.parts))
-    names = [parts[-1] if parts else shown for shown, _, parts in located]
-    longest = max((len(parts) for _, _, parts in located), default=0)
-    for depth in range(2, longest + 1):
-        counts = Counter(names)
-        clashes = {n for n, c in counts.items() if c > 1}
-        if not clashes:
-            break
-        names = [
-            "/".join(parts[-depth:]) if name in clashes else name
-            for (_, _, parts), name in zip(located, names, strict=True)
-        ]
-    names = _unique(names, unique)
-    return [
-        RepoTarget(name, shown, is_url, entry if is_url else None)
-        for (shown, is_url, _), name, entry in zip(located, names, unique, strict=True)
-    ]
-
-
-def _unique(names: list[str], entries: list[str]) -> list[str]:
-    """Names that are still shared once every part of the path is shown (`p:q` and `p/q`
-    as URLs, a path and a name that reads like it) get a short digest of the entry they
-    stand for: every target has a name of its own, by construction, and the same entry
-    gets the same name on every run (journals and caches are keyed by it)."""
-    import hashlib
-
-    counts = Counter(names)
-    out = [
-        f"{name}~{hashlib.sha256(entry.encode('utf-8', 'surrogateescape')).hexdigest()[:10]}"
-        if counts[name] > 1
-        else name
-        for name, entry in zip(names, entries, strict=True)
-    ]
-    if len(set(out)) != len(out):  # a digest collision, or a name that looks like one
-        out = [f"{name}~{index}" for index, name in enumerate(out)]
-    return out
 
 
 # --- run ---------------------------------------------------------------------------------
@@ -145,7 +61,7 @@ def run(
     Each result goes to the journal and the spool as it arrives and is then let go: what
     stays in memory is the plan, the warnings and a few totals."""
     from fastaudit import checks
-    from fastaudit.executors import LocalExecutor
+    from fastaudit.audit.executors import LocalExecutor
     from fastaudit.inventory import Inventory
     from fastaudit.spool import ResultSpool
 
@@ -165,7 +81,7 @@ def run(
     spool = ResultSpool()
     merged = _Merge(spool, place)
     if journal is not None and journal.exists():
-        from fastaudit.audit_journal import name_id
+        from fastaudit.audit.journal import name_id
 
         names = {name_id(t.name): t.name for t in targets}
         for ident, result in journal.completed():
@@ -302,10 +218,11 @@ def audit_report(
 ) -> Report:
     """Run the audit and assemble its report: trend against `previous`, totals, and the
     parameters that make it reproducible."""
-    from fastaudit import saved, trend
+    from fastaudit import saved
     from fastaudit.checks import parameters as check_parameters
     from fastaudit.lifecycle import lifecycles
     from fastaudit.report import Report
+    from fastaudit.report import compare as trend
 
     options = options or TaskOptions(config=cfg)
     result = run(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from fastaudit.audit_task import RepoResult
+from fastaudit.audit.result import RepoResult
 from fastaudit.errors import InputError
 
 # A killed client loses nothing that was written (the OS holds it); a machine that loses

@@ -15,7 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fastaudit.audit_task import RepoResult, TaskOptions, audit_repository, reuse_unchanged
+from fastaudit.audit.result import RepoResult, TaskOptions
+from fastaudit.audit.task import audit_repository, reuse_unchanged
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError
 from fastaudit.sources.mirrors import RepoTarget

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from fastaudit.audit_task import RepoResult
+from fastaudit.audit.result import RepoResult
 
 FORMAT = 1
 

@@ -6,72 +6,14 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from fastaudit.audit.result import RepoResult, TaskOptions
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError
 from fastaudit.findings import Finding
 from fastaudit.sources.mirrors import MirrorError, RepoTarget
-
-
-@dataclass(frozen=True)
-class TaskOptions:
-    """What every repository's audit shares."""
-
-    config: Config
-    all_objects: bool = False
-    use_cache: bool = True
-    mirror_dir: Path | None = None  # None: the user cache dir of the machine running it
-    repo_timeout: float | None = None
-    # Whether a repository's own settings file governs its own audit (the auditor's
-    # choice, off by default). Never another repository's.
-    repo_settings: bool = False
-
-
-@dataclass
-class RepoResult:
-    """What comes back from one repository: small enough to ship from a worker."""
-
-    name: str
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    failure: str | None = None  # authentication, not found, network, timeout, corrupt, …
-    worker: str | None = None  # which machine/process ran it (for affinity, not reports)
-    from_journal: bool = False
-
-    @property
-    def status(self) -> str:
-        return "failed" if self.error else "scanned"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "findings": [f.to_dict() for f in self.findings],
-            "stats": self.stats,
-            "warnings": self.warnings,
-            "error": self.error,
-            "failure": self.failure,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RepoResult:
-        return cls(
-            name=str(data["name"]),
-            path=str(data["path"]),
-            findings=[Finding.from_dict(f) for f in data.get("findings") or []],
-            stats=dict(data.get("stats") or {}),
-            warnings=[str(w) for w in data.get("warnings") or []],
-            error=data.get("error"),
-            failure=data.get("failure"),
-            from_journal=True,
-        )
 
 
 def default_mirror_dir() -> Path:
@@ -128,9 +70,9 @@ def _local_path(target: RepoTarget, options: TaskOptions) -> Path:
 def _scan(
     path: Path, name: str, options: TaskOptions, vault: KeyVault | None, result: RepoResult
 ) -> None:
-    from fastaudit import audit_cache
     from fastaudit import history as histories
     from fastaudit import scan as scanning
+    from fastaudit.audit import cache as audit_cache
     from fastaudit.sources.files import exclude_matcher, select
     from fastaudit.sources.gitobjects import inspect
 
@@ -188,7 +130,8 @@ def _settings_for(path: Path, options: TaskOptions, result: RepoResult) -> Confi
 
 
 def _result_key(name: str, options: TaskOptions, cfg: Config | None = None) -> str:
-    from fastaudit import __version__, audit_cache
+    from fastaudit import __version__
+    from fastaudit.audit import cache as audit_cache
 
     cfg = cfg or options.config
     return audit_cache.settings_key(
@@ -199,7 +142,7 @@ def _result_key(name: str, options: TaskOptions, cfg: Config | None = None) -> s
 def _reuse(path: Path, key: str, result: RepoResult) -> bool:
     """Fill `result` from the stored one when nothing it depends on has changed: no git
     process at all."""
-    from fastaudit import audit_cache
+    from fastaudit.audit import cache as audit_cache
 
     cached = audit_cache.load(path, key)
     if cached is None:
