@@ -41,6 +41,18 @@ class Baseline:
     def __len__(self) -> int:
         return len(self.entries) + len(self.detect_secrets_entries)
 
+    def filter(self, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
+        """The findings this baseline does not accept, and how many it did: the one
+        baseline step every command uses."""
+        kept: list[Finding] = []
+        dropped = 0
+        for finding in findings:
+            if self.covers(finding):
+                dropped += 1
+            else:
+                kept.append(finding)
+        return kept, dropped
+
 
 def load(path: Path) -> Baseline:
     """Read a fastaudit or detect-secrets baseline; InputError when it is neither."""

@@ -1,13 +1,15 @@
-"""Command line: parse, call, render, choose the exit code. Nothing else lives here.
+"""Command line: declare the options, call the command (`fastaudit.commands`), print or
+write what it returns, and exit with its code. Nothing else lives here.
 
-Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, configuration or input
-error (one line on stderr); 3 internal error. Heavy modules are imported inside commands
-so the pre-commit hook starts fast.
+Exit codes (decided by `fastaudit.commands`): 0 nothing at or above --fail-on; 1 findings;
+2 usage, configuration or input error (one line on stderr), or something not read or
+opened; 3 internal error. Heavy modules are imported inside commands so the pre-commit
+hook starts fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,10 +19,7 @@ from fastaudit import __version__
 from fastaudit.console import say
 
 if TYPE_CHECKING:
-    from fastaudit.config import Config
-    from fastaudit.findings import Finding
     from fastaudit.report import Report
-    from fastaudit.scan import ScanResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,51 +84,6 @@ def _db_option(func: F) -> F:
     )(func)
 
 
-def _store_first(db_url: str | None) -> tuple[str | None, bool]:
-    """Open and check the store before the work (minutes of it, for an audit): a store
-    that cannot be used is said at once, and the run goes on without it, its reports
-    written. Returns (the store to keep the run in, whether the store failed)."""
-    if db_url is None:
-        return None, False
-    from fastaudit import store
-    from fastaudit.errors import FastauditError
-
-    try:
-        store.open_engine(store.normalise_url(db_url)).dispose()
-    except FastauditError as exc:
-        say(f"error: {exc}; the run goes on without the store and its reports are written")
-        return None, True
-    return db_url, False
-
-
-def _keep_run(db_url: str | None, report: Report, inventory: Any, cfg: Config) -> bool:
-    """Record the run in the store (when --db) and add the store's trends to the report.
-    False when the store failed (said on stderr): the reports are written all the same."""
-    if db_url is None:
-        return True
-    from fastaudit import store
-    from fastaudit.errors import FastauditError
-
-    url = store.normalise_url(db_url)
-    try:
-        recorded = store.keep_run(url, report, inventory, cfg)
-    except FastauditError as exc:
-        say(f"error: {exc}; the reports are written without the store")
-        return False
-    say(
-        f"audit store {store.display_url(url)}: run {recorded.run_id} kept "
-        f"({recorded.opened} new, {recorded.reopened} reopened, {recorded.fixed} fixed, "
-        f"{recorded.open_total} open)"
-    )
-    return True
-
-
-def _with_store_failure(code: int, failed: bool) -> int:
-    """A run whose store failed did not do all it was asked: exit 2 unless findings
-    already fail it."""
-    return 2 if failed and code == 0 else code
-
-
 def _verify_options(func: F) -> F:
     options = [
         click.option(
@@ -147,56 +101,10 @@ def _verify_options(func: F) -> F:
     return _stack(func, options)
 
 
-def _verified(
-    findings: list[Finding], vault: Any, cfg: Config, limit: int | None, use_cache: bool
-) -> list[Finding]:
-    from fastaudit import verify
-
-    return verify.verify_findings(
-        findings,
-        vault,
-        cfg,
-        limit=limit,
-        use_cache=use_cache,
-        announce=say,
-    )
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fastaudit")
 def cli() -> None:
     """Keep Tools.FAST API keys out of source code and keep existing keys healthy."""
-
-
-def _load_config(config_path: Path | None, root: Path) -> Config:
-    from fastaudit import config
-
-    return config.load(config_path, root)
-
-
-def _fail_threshold(fail_on: str | None, cfg: Config) -> Any:
-    from fastaudit.findings import Severity
-
-    return Severity.parse(fail_on) if fail_on else cfg.fail_on
-
-
-def _exit_code(findings: Iterable[Finding], threshold: Any, *, incomplete: bool = False) -> int:
-    """1 for findings at or above the threshold; else 2 when part of what was asked could
-    not be read (a gate must never pass on what it did not see); else 0."""
-    if any(f.severity >= threshold for f in findings):
-        return 1
-    return 2 if incomplete else 0
-
-
-def _incomplete(report: Report, cfg: Config | None = None) -> bool:
-    """Part of what was asked was not seen: a repository not scanned, objects git could
-    not read, or (with `fail_on_unopened`, the default) content a limit kept closed."""
-    from fastaudit.report import failed_repos
-    from fastaudit.unwrap.limits import count_not_opened
-
-    if failed_repos(report) or report.stats.get("incomplete"):
-        return True
-    return bool(cfg is not None and cfg.fail_on_unopened and count_not_opened(report.warnings))
 
 
 def _unopened_option(func: F) -> F:
@@ -209,43 +117,11 @@ def _unopened_option(func: F) -> F:
     )(func)
 
 
-def _with_unopened(cfg: Config, flag: bool | None) -> Config:
-    import dataclasses
-
-    return cfg if flag is None else dataclasses.replace(cfg, fail_on_unopened=flag)
-
-
 def _emit(report: Report, output_format: str, output: Path | None) -> None:
     from fastaudit.output import write_output
     from fastaudit.report import render
 
     write_output(output, lambda stream: render(output_format, report, stream))
-
-
-def _scan_report(command: str, result: ScanResult, root: Path, cfg: Config) -> Report:
-    from fastaudit.report import Report
-
-    spec = cfg.key_spec
-    return Report(
-        command=command,
-        findings=result.findings,
-        root=str(root),
-        stats=result.stats(),
-        warnings=result.warnings,
-        parameters={
-            "prefixes": list(spec.prefixes),
-            "key_length": [spec.min_length, spec.max_length],
-            "config": cfg.source,
-        },
-    )
-
-
-def _load_baseline(path: Path | None) -> Any:
-    if path is None:
-        return None
-    from fastaudit import baseline
-
-    return baseline.load(path)
 
 
 @cli.command()
@@ -278,30 +154,25 @@ def scan(
 
     In a git work tree: tracked files plus untracked files that are not ignored.
     """
-    from fastaudit import scan as scanning
-    from fastaudit.detect import KeyVault
-    from fastaudit.sources.files import exclude_matcher, report_root, select
+    from fastaudit.commands.scan import ScanRequest
+    from fastaudit.commands.scan import scan as run
 
-    vault = KeyVault() if verify else None
-    if staged:
-        root = scanning.staged_root(Path.cwd())
-        cfg = _load_config(config_path, root)
-        result = scanning.scan_staged(root, cfg.key_spec, exclude_matcher(cfg.exclude), vault)
-    else:
-        targets = list(paths) or [Path.cwd()]
-        root = report_root(targets)
-        cfg = _load_config(config_path, root)
-        selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
-        result = scanning.scan_files(selection, cfg.key_spec, vault=vault)
-    result = scanning.apply_baseline(result, _load_baseline(baseline))
-    if vault is not None:
-        result.findings = _verified(result.findings, vault, cfg, verify_limit, not no_cache)
-    report = _scan_report("scan", result, root, cfg)
-    _emit(report, output_format, output)
-    cfg = _with_unopened(cfg, fail_on_unopened)
-    return _exit_code(
-        result.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg)
+    done = run(
+        ScanRequest(
+            paths=paths,
+            all_files=all_files,
+            staged=staged,
+            verify=verify,
+            verify_limit=verify_limit,
+            use_cache=not no_cache,
+            baseline=baseline,
+            fail_on=fail_on,
+            fail_on_unopened=fail_on_unopened,
+            config=config_path,
+        )
     )
+    _emit(done.report, output_format, output)
+    return done.code
 
 
 @cli.command()
@@ -343,76 +214,27 @@ def history(
     config_path: Path | None,
 ) -> int:
     """Every Tools.FAST key ever committed: all refs, every unique blob, read once."""
-    from fastaudit import history as histories
-    from fastaudit.report import Report
+    from fastaudit.commands.history import HistoryRequest
+    from fastaudit.commands.history import history as run
 
-    cfg = _load_config(config_path, repo)
-    db_url, store_failed = _store_first(db_url)
-    options = histories.HistoryOptions(
-        all_objects=all_objects, since=since, branch=branch, use_cache=not no_cache
-    )
-    from fastaudit.detect import KeyVault
-
-    vault = KeyVault() if verify else None
-    result = _run_history(repo, cfg, options, vault)
-    findings = result.findings
-    base = _load_baseline(baseline)
-    if base is not None:
-        kept = [f for f in findings if not base.covers(f)]
-        result.stats["suppressed_baseline"] = len(findings) - len(kept)
-        findings = kept
-    if vault is not None:
-        findings = _verified(findings, vault, cfg, verify_limit, not no_cache)
-    spec = cfg.key_spec
-    report = Report(
-        command="history",
-        findings=findings,
-        root=str(repo.resolve()),
-        stats=result.stats,
-        warnings=result.warnings,
-        parameters={
-            "prefixes": list(spec.prefixes),
-            "key_length": [spec.min_length, spec.max_length],
-            "all_objects": all_objects,
-            "since": since,
-            "branch": branch,
-            "config": cfg.source,
-        },
-    )
-    stored = _keep_run(db_url, report, None, cfg)
-    _emit(report, output_format, output)
-    cfg = _with_unopened(cfg, fail_on_unopened)
-    code = _exit_code(findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg))
-    return _with_store_failure(code, store_failed or not stored)
-
-
-def _run_history(repo: Path, cfg: Config, options: Any, vault: Any = None) -> Any:
-    """A history scan with a progress bar on stderr when it is a terminal."""
-    from fastaudit import history as histories
-    from fastaudit.progress import Progress
-
-    bar = Progress(f"history {repo}", None)
-
-    def on_progress(done: int, nbytes: int, total: int | None) -> None:
-        bar.total = total
-        bar.update(done, nbytes)
-
-    try:
-        return histories.scan_history(
-            repo, cfg.key_spec, options, on_progress=on_progress, vault=vault
+    done = run(
+        HistoryRequest(
+            repo=repo,
+            all_objects=all_objects,
+            since=since,
+            branch=branch,
+            use_cache=not no_cache,
+            verify=verify,
+            verify_limit=verify_limit,
+            db_url=db_url,
+            baseline=baseline,
+            fail_on=fail_on,
+            fail_on_unopened=fail_on_unopened,
+            config=config_path,
         )
-    finally:
-        bar.close()
-
-
-def _as_of(value: str | None) -> Any:
-    from datetime import datetime, timezone
-
-    from fastaudit.inventory import parse_when
-
-    if value is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    return parse_when(value, "--as-of")
+    )
+    _emit(done.report, output_format, output)
+    return done.code
 
 
 def _inventory_options(func: F) -> F:
@@ -441,39 +263,6 @@ def _inventory_options(func: F) -> F:
     return _stack(func, options)
 
 
-def _load_inventory(inventory: Path | None, inventory_url: str | None, cfg: Config) -> Any:
-    from fastaudit import inventory as inventories
-
-    if inventory is not None and inventory_url is not None:
-        raise click.UsageError("give --inventory or --inventory-url, not both")
-    if inventory is not None:
-        return inventories.load(inventory)
-    if inventory_url is not None:
-        return inventories.load_url(inventory_url, client=cfg.http_client())
-    return None
-
-
-def _run_checks(
-    inv: Any, cfg: Config, as_of: Any, departures: Path | None, leaks: list[Finding]
-) -> Any:
-    from fastaudit import checks
-    from fastaudit.inventory import Inventory, load_departures
-
-    context = checks.CheckContext(
-        config=cfg,
-        as_of=as_of,
-        departures=tuple(load_departures(departures)) if departures else (),
-        leaks=tuple(leaks),
-    )
-    return checks.run(inv if inv is not None else Inventory((), "none"), context)
-
-
-def _check_parameters(cfg: Config, as_of: Any, source: str | None) -> dict[str, Any]:
-    from fastaudit.checks import parameters
-
-    return parameters(cfg, as_of, source)
-
-
 @cli.command()
 @_inventory_options
 @click.option(
@@ -499,35 +288,24 @@ def check(
     config_path: Path | None,
 ) -> int:
     """Hygiene rules over the key inventory (the vendor's best-practice list)."""
-    from fastaudit import saved
-    from fastaudit.lifecycle import lifecycles
-    from fastaudit.report import Report
+    from fastaudit.commands.check import CheckRequest
+    from fastaudit.commands.check import check as run
 
-    cfg = _load_config(config_path, Path.cwd())
-    inv = _load_inventory(inventory, inventory_url, cfg)
-    if inv is None and not findings_files:
-        raise click.UsageError("give --inventory, --inventory-url or --findings")
-    leaks: list[Finding] = []
-    for path in findings_files:
-        leaks.extend(saved.load(path).findings)
-    when = _as_of(as_of)
-    result = _run_checks(inv, cfg, when, departures, leaks)
-    findings = result.findings
-    base = _load_baseline(baseline)
-    if base is not None:
-        findings = [f for f in findings if not base.covers(f)]
-    report = Report(
-        command="check",
-        findings=findings,
-        stats={"keys_checked": len(inv.keys) if inv else 0, "leaks_given": len(leaks)},
-        parameters=_check_parameters(cfg, when, inv.source if inv else None),
-        passes=result.passes,
-        notes=result.notes,
-        key_lifecycle=lifecycles(inv.keys, when, cfg.max_age_days) if inv and inv.keys else None,
+    done = run(
+        CheckRequest(
+            inventory=inventory,
+            inventory_url=inventory_url,
+            departures=departures,
+            as_of=as_of,
+            findings_files=findings_files,
+            db_url=db_url,
+            baseline=baseline,
+            fail_on=fail_on,
+            config=config_path,
+        )
     )
-    stored = _keep_run(db_url, report, inv, cfg)
-    _emit(report, output_format, output)
-    return _with_store_failure(_exit_code(findings, _fail_threshold(fail_on, cfg)), not stored)
+    _emit(done.report, output_format, output)
+    return done.code
 
 
 def _write_reports(report: Report, targets: dict[str, Path | None]) -> None:
@@ -667,73 +445,37 @@ def audit(
     Repositories are local paths or clone URLs (kept as bare mirrors, fetched on later
     runs). Every finished repository is journaled: a killed run continues with --resume.
     """
-    from fastaudit import audit as audits
-    from fastaudit.audit.executors import DaskExecutor, LocalExecutor
-    from fastaudit.audit.journal import Journal, new_run_id
-    from fastaudit.audit.result import TaskOptions
-    from fastaudit.inventory import load_departures
-    from fastaudit.progress import Progress
+    from fastaudit.commands.audit import AuditRequest
+    from fastaudit.commands.audit import audit as run
 
-    entries = list(repos)
-    if repos_file is not None:
-        entries += audits.read_repos_file(repos_file)
-    entries = entries or [str(Path.cwd())]
-    targets = audits.plan(entries)
-    # The auditor's settings govern every repository: --config, else the directory the
-    # audit runs from. A scanned repository's own file never weakens another's audit.
-    cfg = _load_config(config_path, Path.cwd())
-    db_url, store_failed = _store_first(db_url)
-    if scheduler and executor != "dask":
-        raise click.UsageError("--scheduler goes with --executor dask")
-    runner = (
-        DaskExecutor(scheduler=scheduler, max_attempts=max_attempts)
-        if executor == "dask"
-        else LocalExecutor()
-    )
-    journal = Journal(resume_id or new_run_id())
-    if resume_id is not None and not journal.exists():
-        raise click.UsageError(f"no interrupted run {resume_id!r} to resume")
-    say(f"audit run {journal.run_id} ({len(targets)} repositories, executor {executor})")
-    verifier = None
-    if verify:
-
-        def verifier(found: list[Finding], vault: Any) -> list[Finding]:
-            return _verified(found, vault, cfg, verify_limit, not no_cache)
-
-    bar = Progress("audit", len(targets), unit="repositories")
-    bar.update(0, force=True)
-
-    def progress(done: int, failed: int, running: int) -> None:
-        bar.detail = f"{failed} failed, {running} running"
-        bar.update(done, force=True)
-
-    inv = _load_inventory(inventory, inventory_url, cfg)
-    try:
-        report = audits.audit_report(
-            targets,
-            cfg,
-            inventory=inv,
-            departures=load_departures(departures) if departures else [],
-            as_of=_as_of(as_of),
+    done = run(
+        AuditRequest(
+            repos=repos,
+            repos_file=repos_file,
+            inventory=inventory,
+            inventory_url=inventory_url,
+            departures=departures,
+            as_of=as_of,
             previous=previous,
-            options=TaskOptions(
-                config=cfg,
-                all_objects=all_objects,
-                use_cache=not no_cache,
-                mirror_dir=mirror_dir,
-                repo_timeout=repo_timeout,
-                repo_settings=repo_settings,
-            ),
-            executor=runner,
-            journal=journal,
-            verifier=verifier,
-            on_progress=progress,
+            all_objects=all_objects,
+            use_cache=not no_cache,
+            verify=verify,
+            verify_limit=verify_limit,
+            executor=executor,
+            scheduler=scheduler,
+            mirror_dir=mirror_dir,
+            repo_timeout=repo_timeout,
+            max_attempts=max_attempts,
+            repo_settings=repo_settings,
+            resume_id=resume_id,
+            db_url=db_url,
+            fail_on=fail_on,
+            fail_on_unopened=fail_on_unopened,
+            config=config_path,
         )
-    finally:
-        bar.close()
-    stored = _keep_run(db_url, report, inv, cfg)
+    )
     _write_reports(
-        report,
+        done.report,
         {
             "html": html_path,
             "json": json_path,
@@ -742,12 +484,8 @@ def audit(
             "gitlab": gitlab_path,
         },
     )
-    _emit(report, output_format, None)
-    cfg = _with_unopened(cfg, fail_on_unopened)
-    code = _exit_code(
-        report.findings, _fail_threshold(fail_on, cfg), incomplete=_incomplete(report, cfg)
-    )
-    return _with_store_failure(code, store_failed or not stored)
+    _emit(done.report, output_format, None)
+    return done.code
 
 
 @cli.command("report")
@@ -805,36 +543,24 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
 
     Never modifies any file, the baseline included.
     """
-    from fastaudit import scan as scanning
-    from fastaudit.sources.files import exclude_matcher, select
+    from fastaudit.commands.scan import hook as run
 
-    root = Path.cwd()
-    cfg = _load_config(config_path, root)
-    matcher = exclude_matcher(cfg.exclude)
-    if files:
-        selection = select(list(files), exclude=matcher, explicit_files=True)
-        result = scanning.scan_files(selection, cfg.key_spec)
-    else:
-        root = scanning.staged_root(root)
-        result = scanning.scan_staged(root, cfg.key_spec, matcher)
-    result = scanning.apply_baseline(result, _load_baseline(baseline))
-    report = _scan_report("hook", result, root, cfg)
-    code = _exit_code(result.findings, cfg.fail_on, incomplete=_incomplete(report, cfg))
-    if result.findings or result.warnings:
-        _emit(report, "text", None)
-    if code == 2:
+    done = run(files, baseline, config_path)
+    if done.report.findings or done.report.warnings:
+        _emit(done.report, "text", None)
+    if done.code == 2:
         click.echo(
             "fastaudit: commit blocked: content above could not be opened and may hide a key; "
             "set fail_on_unopened = false to let such commits through.",
             err=True,
         )
-    elif code:
+    elif done.code:
         click.echo(
             "fastaudit: commit blocked: remove the key(s) above, or mark a false alarm "
             "with `fastaudit: allow`.",
             err=True,
         )
-    return code
+    return done.code
 
 
 @cli.command("baseline")
@@ -863,7 +589,9 @@ def baseline_command(
 
     targets = list(paths) or [Path.cwd()]
     root = report_root(targets)
-    cfg = _load_config(config_path, root)
+    from fastaudit.commands import load_config
+
+    cfg = load_config(config_path, root)
     selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
     result = scanning.scan_files(selection, cfg.key_spec)
     counted: list[int] = []
@@ -1003,13 +731,14 @@ def trends_command(
     import functools
 
     from fastaudit import store
+    from fastaudit.commands import load_config
     from fastaudit.output import write_output
     from fastaudit.report.html import render_trends
     from fastaudit.report.json_report import render_trends as trends_json
     from fastaudit.sanitize import clean_text
     from fastaudit.store import trends
 
-    cfg = _load_config(config_path, Path.cwd())
+    cfg = load_config(config_path, Path.cwd())
     url = store.normalise_url(db_url)
     engine = store.open_engine(url, create=False)
     try:

@@ -1,5 +1,6 @@
-"""Run the scan a CI event asks for, through the same commands a person runs, and keep its
-JSON report for the platform's own formats."""
+"""Run the scan a CI event asks for through the same command functions a person's
+`fastaudit history` and `fastaudit audit` call, and hand back their report for the
+platform's own formats."""
 
 from __future__ import annotations
 
@@ -24,35 +25,35 @@ class GateOptions:
     verify: bool = False
 
 
-def scan_arguments(repo: Path, scan: Range, options: GateOptions, json_path: Path) -> list[str]:
-    """The fastaudit command line for this scan."""
+def run_scan(repo: Path, scan: Range, options: GateOptions) -> tuple[int, Report]:
+    """Scan; the exit code follows `fail_on` (0 clean, 1 findings, 2 incomplete)."""
     if options.mode == "audit":
-        args = ["audit", str(repo), "--json", str(json_path)]
+        from fastaudit.commands.audit import AuditRequest, audit
+
+        done = audit(
+            AuditRequest(
+                repos=(str(repo),),
+                fail_on=options.fail_on,
+                config=options.config,
+                verify=options.verify,
+            )
+        )
     else:
-        args = ["history", str(repo), "--format", "json", "--output", str(json_path)]
-        if scan.base is not None:
-            args += ["--since", scan.base, "--branch", scan.head]
-    args += ["--fail-on", options.fail_on]
-    if options.config is not None:
-        args += ["--config", str(options.config)]
-    if options.baseline is not None and options.mode != "audit":
-        args += ["--baseline", str(options.baseline)]
-    if options.verify:
-        args.append("--verify")
-    return args
+        from fastaudit.commands.history import HistoryRequest, history
 
-
-def run_scan(repo: Path, scan: Range, options: GateOptions, json_path: Path) -> tuple[int, Report]:
-    """Scan; the exit code follows `--fail-on` (0 clean, 1 findings, 2 incomplete)."""
-    from fastaudit import saved
-    from fastaudit.cli import main
-
-    code = main(scan_arguments(repo, scan, options, json_path))
-    if not json_path.is_file():
-        from fastaudit.errors import InputError
-
-        raise InputError(f"the scan wrote no report (exit code {code})")
-    return code, saved.load_report(json_path)
+        narrowed = scan.base is not None
+        done = history(
+            HistoryRequest(
+                repo=repo,
+                since=scan.base if narrowed else None,
+                branch=scan.head if narrowed else None,
+                baseline=options.baseline,
+                fail_on=options.fail_on,
+                config=options.config,
+                verify=options.verify,
+            )
+        )
+    return done.code, done.report
 
 
 def write_format(report: Report, name: str, path: Path) -> None:

@@ -171,8 +171,6 @@ def _append(path: str | None, text: str) -> None:
 
 def run(env: Mapping[str, str], options: GateOptions, sarif: Path | None) -> int:
     """The action's main step."""
-    import tempfile
-
     from fastaudit.console import say
 
     repo = Path(env.get("GITHUB_WORKSPACE") or ".").resolve()
@@ -182,8 +180,7 @@ def run(env: Mapping[str, str], options: GateOptions, sarif: Path | None) -> int
     for note in notes:
         say(note)
     say(f"scanning {scan.description}")
-    with tempfile.TemporaryDirectory(prefix="fastaudit-ci-") as scratch:
-        code, report = run_scan(repo, scan, options, Path(scratch) / "report.json")
+    code, report = run_scan(repo, scan, options)
     if sarif is not None:
         write_format(report, "sarif", sarif if sarif.is_absolute() else repo / sarif)
     # Paths and messages come from the repository: cleaned (control characters, any

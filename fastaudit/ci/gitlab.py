@@ -36,8 +36,6 @@ def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
 
 
 def run(env: Mapping[str, str], options: GateOptions, report_path: Path) -> int:
-    import tempfile
-
     from fastaudit.console import say
     from fastaudit.report import render
 
@@ -46,8 +44,7 @@ def run(env: Mapping[str, str], options: GateOptions, report_path: Path) -> int:
     for note in ensure_range(repo, scan, ADVICE):
         say(note)
     say(f"scanning {scan.description}")
-    with tempfile.TemporaryDirectory(prefix="fastaudit-ci-") as scratch:
-        code, report = run_scan(repo, scan, options, Path(scratch) / "report.json")
+    code, report = run_scan(repo, scan, options)
     target = report_path if report_path.is_absolute() else repo / report_path
     write_format(report, "gitlab", target)
     say(f"wrote {target}")
