@@ -22,7 +22,7 @@ from fastaudit.detect import (
 )
 from fastaudit.errors import ConfigError
 from fastaudit.findings import Severity
-from fastaudit.unwrap.limits import UnwrapLimits
+from fastaudit.limits import UnwrapLimits
 
 if TYPE_CHECKING:
     from fastaudit.http import SafeClient

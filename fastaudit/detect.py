@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from fastaudit.unwrap.limits import UnwrapLimits
+from fastaudit.limits import UnwrapLimits
 
 DEFAULT_PREFIXES: tuple[str, ...] = ("fast_prod_",)
 DEFAULT_MIN_LENGTH = 20

@@ -202,8 +202,8 @@ def scan_pieces(
             break
     else:  # small enough to hold: the in-memory path, disguises included
         return scan_data(b"".join(held), path, spec, stats, vault, warnings, source=source)
+    from fastaudit.limits import not_opened
     from fastaudit.unwrap.gate import may_hide_keys
-    from fastaudit.unwrap.limits import not_opened
 
     # With unwrapping off nothing was meant to be opened, so nothing is watched for.
     watch = spec.unwrap.enabled

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from itertools import combinations
 
-from fastaudit.checks import CheckContext, CheckResult, key_finding
+from fastaudit.checks.base import CheckContext, CheckResult, key_finding
 from fastaudit.findings import Finding, Pass, Practice, Severity
 from fastaudit.inventory import Inventory, InventoryKey
 

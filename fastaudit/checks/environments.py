@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from fastaudit.checks import CheckContext, CheckResult, key_finding
+from fastaudit.checks.base import CheckContext, CheckResult, key_finding
 from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, environments_in_name
 

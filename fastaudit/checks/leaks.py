@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from fastaudit.checks import CheckContext, CheckResult
+from fastaudit.checks.base import CheckContext, CheckResult
 from fastaudit.detect import DEFAULT_PREFIXES
 from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, InventoryKey

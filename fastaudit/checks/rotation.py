@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds, key_finding
+from fastaudit.checks.base import CheckContext, CheckResult, days_between, exceeds, key_finding
 from fastaudit.findings import ROTATION_STEPS, RULES, Finding, Pass, Practice, Severity
 from fastaudit.inventory import Inventory, InventoryKey
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastaudit.checks import CheckContext, CheckResult, days_between, exceeds, key_finding
+from fastaudit.checks.base import CheckContext, CheckResult, days_between, exceeds, key_finding
 from fastaudit.findings import Pass, Practice
 from fastaudit.inventory import Inventory
 

@@ -49,8 +49,8 @@ def exit_code(findings: Iterable[Finding], threshold: Severity, *, incomplete: b
 def incomplete(report: Report, cfg: Config) -> bool:
     """Part of what was asked was not seen: a repository not scanned, objects git could
     not read, or (with `fail_on_unopened`, the default) content a limit kept closed."""
+    from fastaudit.limits import count_not_opened
     from fastaudit.report import failed_repos
-    from fastaudit.unwrap.limits import count_not_opened
 
     if failed_repos(report) or report.stats.get("incomplete"):
         return True

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Protocol
 
 from fastaudit.errors import InputError
 from fastaudit.sources.gitproc import (
@@ -34,8 +34,6 @@ from fastaudit.sources.gitproc import (
     run_git_process,
     under_deadline,
 )
-from fastaudit.unwrap.encoded import looks_base64
-from fastaudit.unwrap.gate import GATE_OVERLAP, gate_matches
 
 # Objects above this size are searched while streaming and never held whole in memory.
 LARGE_OBJECT = 32 * 1024 * 1024
@@ -67,15 +65,27 @@ class ObjectHit:
     data: bytes | None  # None for a large object: re-read it in chunks
 
 
+class Gate(Protocol):
+    """A test a blob the needles did not select must pass to be read (the caller's: the
+    encoded forms of a key, which this module knows nothing about)."""
+
+    # Bytes a match can span: a large blob's pieces are tested overlapping by this much.
+    overlap: int
+
+    def matches(self, data: bytes | memoryview) -> bool:
+        """Whether `data` may hold what the caller looks for."""
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class Search:
     """What selects an object: a literal needle in it, a blob starting with one of
-    `magics` (compressed data, archives), or a match of `gate`, a multi-pattern automaton
-    (`find_matches_as_indexes`) run over each blob the needles did not select."""
+    `magics` (compressed data, archives), or a blob (or a large blob's piece) that `gate`
+    matches."""
 
     needles: tuple[bytes, ...]
     magics: tuple[bytes, ...] = ()
-    gate: Any = None
+    gate: Gate | None = None
 
 
 @dataclass
@@ -223,7 +233,7 @@ def stream_objects(
     stats: StreamStats,
     on_progress: Callable[[StreamStats], None] | None = None,
     magics: tuple[bytes, ...] = (),
-    gate: Any = None,
+    gate: Gate | None = None,
 ) -> Iterator[ObjectHit]:
     """Objects of kind blob, commit or tag that hold any of `needles` (or blobs that
     start with one of `magics`: compressed data and archives).
@@ -449,16 +459,6 @@ def _parse(
         stats.commits.extend(c.decode("ascii") for c in commits)
 
 
-_BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/_\-]{64}")
-
-
-def _base64_head(data: bytes | memoryview) -> bool:
-    """A blob that opens with a long run of base64 (a `.b64` file, a base64'd archive),
-    whose lines may wrap inside any needle: selected whole, as the working tree does.
-    A C-speed match on its first bytes; most blobs fail at their first few characters."""
-    return _BASE64_HEAD.match(data[:64]) is not None and looks_base64(bytes(data[:256]))
-
-
 def _parse_into(
     fd: int,
     search: Search,
@@ -470,6 +470,7 @@ def _parse_into(
 
     What selects an object is `search`'s."""
     needles, magics, gate = search.needles, search.magics, search.gate
+    overlap = max(gate.overlap if gate is not None else 0, max(len(n) for n in needles))
     buf = bytearray()
     pos = 0
     eof = False
@@ -533,11 +534,10 @@ def _parse_into(
                     # the last piece by enough for a needle across the boundary.
                     found = (
                         (first and bool(magics) and piece.startswith(magics))
-                        or (first and gate is not None and kind == b"blob" and _base64_head(piece))
                         or any(n in window for n in needles)
-                        or (kind == b"blob" and gate is not None and gate_matches(gate, window))
+                        or (kind == b"blob" and gate is not None and gate.matches(window))
                     )
-                    tail = window[-GATE_OVERLAP:]
+                    tail = window[-overlap:]
                 first = False
                 pos += take
                 remaining -= take
@@ -567,7 +567,7 @@ def _parse_into(
                         data = bytes(buf[start:end])
                     if data is None and gate is not None:
                         with memoryview(buf) as whole, whole[start:end] as blob:
-                            matched = gate_matches(gate, blob) or _base64_head(blob)
+                            matched = gate.matches(blob)
                         if matched:
                             data = bytes(buf[start:end])
                     if buf.startswith(LFS_POINTER, start) and size < 1024:

@@ -18,6 +18,6 @@ disk.
 
 from __future__ import annotations
 
-from fastaudit.unwrap.limits import UnwrapLimits
+from fastaudit.limits import UnwrapLimits
 
 __all__ = ["UnwrapLimits"]  # the walk itself: fastaudit.unwrap.views

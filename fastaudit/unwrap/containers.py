@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from fastaudit.unwrap.limits import Budget
+from fastaudit.limits import Budget
 from fastaudit.unwrap.magic import MAGICS, container_kind
 
 _PIECE = 1024 * 1024

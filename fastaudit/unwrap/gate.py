@@ -5,6 +5,7 @@ what passes pays for the readers in `views`."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from fastaudit.detect import KeySpec
@@ -71,7 +72,29 @@ def _history_gate(prefixes: tuple[str, ...]) -> Any:
     return ahocorasick_rs.BytesAhoCorasick(patterns)
 
 
-def history_gate(spec: KeySpec) -> Any:
-    """One automaton over the history needles: few, long patterns, which it searches
-    with SIMD at several GB/s, so every blob can be checked at git's own pace."""
-    return _history_gate(spec.prefixes)
+class HistoryGate:
+    """What selects a blob of history the literal needles did not: one automaton over
+    the history needles (few, long patterns, searched with SIMD at several GB/s, so
+    every blob can be checked at git's own pace), or an opening of base64 (a `.b64` file
+    or a base64'd archive, whose line wraps may split any needle)."""
+
+    overlap = GATE_OVERLAP
+
+    def __init__(self, spec: KeySpec) -> None:
+        self._automaton = _history_gate(spec.prefixes)
+
+    def matches(self, data: bytes | memoryview) -> bool:
+        return gate_matches(self._automaton, data) or _base64_head(data)
+
+
+_BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/_\-]{64}")
+
+
+def _base64_head(data: bytes | memoryview) -> bool:
+    """A C-speed match on the first bytes; most blobs fail at their first characters."""
+    return _BASE64_HEAD.match(data[:64]) is not None and encoded.looks_base64(bytes(data[:256]))
+
+
+def history_gate(spec: KeySpec) -> HistoryGate:
+    """The gate the history stream asks of every blob."""
+    return HistoryGate(spec)

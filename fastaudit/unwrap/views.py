@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from fastaudit.detect import KeySpec, KeyVault, find_keys
 from fastaudit.findings import Finding
+from fastaudit.limits import Budget, LimitHit, UnwrapLimits
 from fastaudit.unwrap import containers, encoded, literals, notebook
 from fastaudit.unwrap.gate import _heads, may_hide_keys, needles_for
-from fastaudit.unwrap.limits import Budget, LimitHit, UnwrapLimits
 
 
 @dataclass(frozen=True)

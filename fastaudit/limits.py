@@ -1,4 +1,5 @@
-"""How far the scan looks inside content, and the running budget of one file."""
+"""How far the scan looks inside content (the limits every source is unpacked within), the
+running budget of one file, and the mark on what a limit kept closed."""
 
 from __future__ import annotations
 
