@@ -357,9 +357,10 @@ def test_notebook_cell_source_is_joined(repo: Repo, run_cli: Any) -> None:
     repo.write("nb.ipynb", text)
     found, _ = _findings_by_key(run_cli, repo.path)
     (finding,) = found[redact(key)]
-    # The place: the line of the .ipynb where that cell's source begins.
+    # The place: the line of the .ipynb that holds the key's first piece (the cell's
+    # second source line), not the line where the cell's source begins.
     source_line = next(i for i, t in enumerate(text.splitlines(), 1) if '"import os' in t)
-    assert (finding["line"], finding["column"]) == (source_line, 1)
+    assert (finding["line"], finding["column"]) == (source_line + 1, 1)
     assert finding["member"] == "nb.ipynb!cell 2"
     assert finding["inner_line"] == 2
     assert finding["decoded"] == ["split"]

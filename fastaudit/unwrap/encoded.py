@@ -67,12 +67,6 @@ def prefix_needles(prefixes: tuple[bytes, ...]) -> tuple[Needle, ...]:
     return tuple(dict.fromkeys(needles))
 
 
-def history_needles(prefixes: tuple[bytes, ...]) -> list[bytes]:
-    """The full stable base64 of each prefix at each alignment (three long needles a
-    prefix)."""
-    return list(dict.fromkeys(stable for p in prefixes for stable, _ in _stable_base64(p)))
-
-
 def _stable_base64(text: bytes) -> Iterator[tuple[bytes, int]]:
     """The characters of `text`'s base64 that `text` alone determines, at each of the
     three byte alignments, with their offset from a quantum start."""

@@ -64,24 +64,16 @@ def gate_matches(gate: Any, data: bytes | bytearray | memoryview) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=16)
-def _history_gate(prefixes: tuple[str, ...]) -> Any:
-    import ahocorasick_rs
-
-    patterns = encoded.history_needles(tuple(p.encode("ascii") for p in prefixes))
-    return ahocorasick_rs.BytesAhoCorasick(patterns)
-
-
 class HistoryGate:
-    """What selects a blob of history the literal needles did not: one automaton over
-    the history needles (few, long patterns, searched with SIMD at several GB/s, so
-    every blob can be checked at git's own pace), or an opening of base64 (a `.b64` file
-    or a base64'd archive, whose line wraps may split any needle)."""
+    """What selects a blob of history the literal needles did not: the working tree's
+    own automaton (every encoded form of each prefix and a quote before its start, so
+    history can find whatever the tree finds), or an opening of base64 (a `.b64` file or
+    a base64'd archive, whose line wraps may split any needle)."""
 
     overlap = GATE_OVERLAP
 
     def __init__(self, spec: KeySpec) -> None:
-        self._automaton = _history_gate(spec.prefixes)
+        self._automaton = _gate(spec.prefixes)
 
     def matches(self, data: bytes | memoryview) -> bool:
         return gate_matches(self._automaton, data) or _base64_head(data)

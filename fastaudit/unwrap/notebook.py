@@ -11,12 +11,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CellText:
-    """One cell's code or one output's text, and the line in the .ipynb file where it
-    begins."""
+    """One cell's code or one output's text, and for each of its lines the line of the
+    .ipynb file that holds it (a cell's `source` is a list of strings, one per line, each
+    on a line of its own in the file)."""
 
     name: str  # "cell 3" or "cell 3 output 1"
     text: bytes
-    line: int
+    lines: tuple[int, ...]
+
+    @property
+    def line(self) -> int:
+        return self.lines[0]
+
+    def line_of(self, inner: int | None) -> int:
+        """The file's line for line `inner` (1-based) of this text."""
+        if inner is None or inner < 1:
+            return self.lines[0]
+        return self.lines[min(inner, len(self.lines)) - 1]
 
 
 def is_notebook(view: bytes) -> bool:
@@ -36,71 +47,94 @@ def cells(view: bytes) -> Iterator[CellText]:
     for index, cell in enumerate(document["cells"], 1):
         if not isinstance(cell, dict):
             continue
-        source = _joined(cell.get("source"))
-        if source:
-            line = cursor.locate(cell.get("source"))
-            yield CellText(f"cell {index}", source.encode("utf-8", "surrogatepass"), line)
+        texts: list[tuple[str, object]] = [(f"cell {index}", cell.get("source"))]
         for number, output in enumerate(cell.get("outputs") or [], 1):
             if not isinstance(output, dict):
                 continue
-            texts = [output.get("text")]
+            texts.append((f"cell {index} output {number}", output.get("text")))
             data = output.get("data")
             if isinstance(data, dict):
-                texts.extend(v for k, v in data.items() if k.startswith("text/"))
-            for text in texts:
-                joined = _joined(text)
-                if joined:
-                    line = cursor.locate(text)
-                    yield CellText(
-                        f"cell {index} output {number}",
-                        joined.encode("utf-8", "surrogatepass"),
-                        line,
-                    )
+                texts.extend(
+                    (f"cell {index} output {number}", v)
+                    for k, v in data.items()
+                    if k.startswith("text/")
+                )
+        # A cell's texts are looked for from the cell's start, in any order (nbformat
+        # writes `outputs` before `source`); the next cell starts after all of them.
+        cell_start = cursor.offset
+        ends = [cell_start]
+        for name, value in texts:
+            pieces = _pieces(value)
+            joined = "".join(pieces)
+            if not joined:
+                continue
+            cursor.offset = cell_start
+            lines = cursor.lines_of(pieces)
+            ends.append(cursor.offset)
+            yield CellText(name, joined.encode("utf-8", "surrogatepass"), lines)
+        cursor.offset = max(ends)
 
 
-def _joined(value: object) -> str:
+def _pieces(value: object) -> list[str]:
     if isinstance(value, str):
-        return value
+        return [value]
     if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
-    return ""
+        return [v for v in value if isinstance(v, str)]
+    return []
 
 
-# How far ahead a cell's text is looked for, and how many misses in a row end the search:
-# a notebook whose texts cannot be found costs a bounded amount per cell, not the file.
+# How far ahead a text is looked for, and how many misses in a row end the search: a
+# notebook whose texts cannot be found costs a bounded amount per cell, not the file.
 SEARCH_WINDOW = 1024 * 1024
 MAX_MISSES = 32
 
 
 class _Cursor:
-    """Where the last located text was, with its line counted so far: each cell's line
-    is counted on from the previous one, so a notebook of many cells is read once."""
+    """Where the search stands in the raw file, with the line counted there, so that each
+    look-up counts lines on from the last one instead of from the top of the file."""
 
     def __init__(self, view: bytes) -> None:
         self.view = view
         self.offset = 0
-        self.line = 1
+        self._counted_at = 0
+        self._line = 1
         self.misses = 0
 
-    def locate(self, value: object) -> int:
-        """The 1-based line in the raw file where `value`'s first string starts (searching
-        on from the last one found, so identical cells map to their own places)."""
-        first = value[0] if isinstance(value, list) and value else value
-        if not isinstance(first, str) or self.misses >= MAX_MISSES:
-            return self.line
+    def _line_at(self, offset: int) -> int:
+        if offset >= self._counted_at:
+            self._line += self.view.count(b"\n", self._counted_at, offset)
+        else:
+            self._line -= self.view.count(b"\n", offset, self._counted_at)
+        self._counted_at = offset
+        return self._line
+
+    def _find(self, piece: str) -> int:
+        if self.misses >= MAX_MISSES:
+            return -1
         limit = self.offset + SEARCH_WINDOW
-        needle = json.dumps(first).encode("utf-8")
-        found = self.view.find(needle, self.offset, limit + len(needle))
-        if found < 0:
-            needle = json.dumps(first, ensure_ascii=False).encode("utf-8")
+        for ascii_only in (True, False):
+            needle = json.dumps(piece, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
             found = self.view.find(needle, self.offset, limit + len(needle))
-        if found < 0:
-            self.misses += 1
-            return self.line
-        self.misses = 0
-        self.line += self.view.count(b"\n", self.offset, found)
-        self.offset = found
-        line = self.line
-        # The next search starts just past this text's start (identical cells).
-        self.offset = found + 1
-        return line
+            if found >= 0:
+                self.misses = 0
+                return found
+        self.misses += 1
+        return -1
+
+    def lines_of(self, pieces: list[str]) -> tuple[int, ...]:
+        """The file's line for each line of the joined `pieces`, searching on from here:
+        a line of the joined text lies in the piece where it starts."""
+        lines: list[int] = []
+        at_line_start = True
+        last = self._line_at(self.offset)
+        for piece in pieces:
+            if not piece:
+                continue
+            found = self._find(piece)
+            if found >= 0:
+                last = self._line_at(found)
+                self.offset = found + 1
+            starts = (1 if at_line_start else 0) + piece.count("\n", 0, max(len(piece) - 1, 0))
+            lines.extend([last] * starts)
+            at_line_start = piece.endswith("\n")
+        return tuple(lines) or (last,)

@@ -20,7 +20,7 @@ class _Context:
     starts, the chain of decodings, the archive member, and the line inside that member."""
 
     top_offset: int = 0
-    top_line: int | None = None  # set for notebook cells, whose place is a line
+    cell: notebook.CellText | None = None  # a notebook cell or output: places are its lines
     decoded: tuple[str, ...] = ()
     member: str | None = None
     inner_line: int | None = None
@@ -47,6 +47,9 @@ class _Walk:
         self.findings: dict[tuple[object, ...], Finding] = {}
         self.superseded: set[tuple[int, int]] = set()  # plain (line, column) a split replaced
         self.archived: set[str] = set()  # secrets found in members of a top-level archive
+        # (secret, line) of keys a notebook's cell view placed: the raw JSON's plain
+        # finding on the same line is the same key, reported once (with its cell).
+        self.in_cells: set[tuple[str, int]] = set()
         self._newlines: list[int] | None = None
 
     # -- positions --------------------------------------------------------------------
@@ -97,7 +100,7 @@ class _Walk:
                 return
             child = _Context(
                 top_offset=run.start if is_top else context.top_offset,
-                top_line=context.top_line,
+                cell=context.cell,
                 decoded=(*context.decoded, run.kind),
                 member=context.member,
                 inner_line=_line_of(view, run.start)
@@ -108,7 +111,7 @@ class _Walk:
         self._split_literals(view, context, is_top)
         if is_top and notebook.is_notebook(view):
             for cell in notebook.cells(view):
-                child = _Context(top_line=cell.line, member=cell.name, view_is_member=True)
+                child = _Context(cell=cell, member=cell.name, view_is_member=True)
                 self.visit(cell.text, child, depth + 1, is_top=False)
 
     def _container(
@@ -121,7 +124,7 @@ class _Walk:
                 member = f"{member}!{name}" if member else name
             child = _Context(
                 top_offset=0 if is_top else context.top_offset,
-                top_line=context.top_line,
+                cell=context.cell,
                 decoded=(*context.decoded, kind) if name is None else context.decoded,
                 member=member,
                 inner_line=None,
@@ -146,8 +149,10 @@ class _Walk:
         )
         if inside and finding.secret_sha256 is not None:
             self.archived.add(finding.secret_sha256)
-        if context.top_line is not None:
-            line, column = context.top_line, 1
+        if context.cell is not None:
+            line, column = context.cell.line_of(inner), 1
+            if finding.secret_sha256 is not None:
+                self.in_cells.add((finding.secret_sha256, line))
         else:
             line, column = self.top_position(context.top_offset)
         located = finding.with_changes(
@@ -176,7 +181,7 @@ class _Walk:
 
                 child = _Context(
                     top_offset=joined.start + 1 if is_top else context.top_offset,
-                    top_line=context.top_line,
+                    cell=context.cell,
                     decoded=(*context.decoded, "split"),
                     member=context.member,
                     inner_line=_line_of(view, joined.start)
@@ -219,6 +224,8 @@ def disguised_findings(
 
     def replaced(plain: Finding) -> bool:
         if (plain.line, plain.column) in walk.superseded:
+            return True
+        if plain.secret_sha256 is not None and (plain.secret_sha256, plain.line) in walk.in_cells:
             return True
         return archive and plain.secret_sha256 in walk.archived
 
