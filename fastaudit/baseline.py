@@ -30,6 +30,8 @@ class Baseline:
     detect_secrets_entries: frozenset[tuple[str, str]] = frozenset()
 
     def covers(self, finding: Finding) -> bool:
+        """Whether this finding was accepted: its fingerprint at its path, or detect-secrets'
+        (path, hashed secret)."""
         path = finding.path or ""
         if finding.fingerprint is not None and (finding.fingerprint, path) in self.entries:
             return True

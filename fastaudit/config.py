@@ -98,6 +98,7 @@ class Config:
 
     @property
     def sla_days(self) -> dict[str, int]:
+        """Days a finding of each severity may stay open, by severity label."""
         return {
             "critical": self.sla_days_critical,
             "high": self.sla_days_high,
@@ -108,6 +109,7 @@ class Config:
 
     @property
     def key_spec(self) -> KeySpec:
+        """The one definition of a key these settings describe (prefixes, lengths, limits)."""
         return KeySpec(
             prefixes=tuple(dict.fromkeys(DEFAULT_PREFIXES + self.extra_prefixes)),
             min_length=self.min_length,

@@ -120,6 +120,7 @@ class KeySpec:
 
     @cached_property
     def prefix_bytes(self) -> tuple[bytes, ...]:
+        """The prefixes as bytes, for the engine's literal pre-filter."""
         return tuple(p.encode("ascii") for p in self.prefixes)
 
     @cached_property
@@ -145,10 +146,12 @@ class KeyHit:
 
     @property
     def sha256(self) -> str:
+        """The hex SHA-256 of the whole key: how findings name a key without holding it."""
         return fingerprint(self.key)
 
     @property
     def redacted(self) -> str:
+        """The prefix and the first and last four characters: the only form ever shown."""
         return redact(self.key, self.prefix)
 
 
@@ -163,9 +166,11 @@ class KeyVault:
         self._keys: dict[str, str] = {}
 
     def add(self, hit: KeyHit) -> None:
+        """Keep a found key in this process, by its SHA-256, for verification."""
         self._keys.setdefault(hit.sha256, hit.key)
 
     def get(self, sha256: str) -> str | None:
+        """The key with this SHA-256, if this process found it."""
         return self._keys.get(sha256)
 
     def __len__(self) -> int:

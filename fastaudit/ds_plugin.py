@@ -32,6 +32,8 @@ class FastApiKeyDetector(RegexBasedDetector):
     denylist = (re.compile(_SPEC.pattern.pattern.decode("ascii")),)
 
     def analyze_string(self, string: str) -> Generator[str, None, None]:
+        """The keys on one line, plain or in any disguise the line itself holds, by the one
+        definition."""
         for hit in find_keys_in_text(string, _SPEC):
             yield hit.key
         # An encoded run on the line (base64, hex, escapes, a split literal): the one

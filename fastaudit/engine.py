@@ -220,6 +220,7 @@ def _iter_key_hits(buf: bytes, spec: KeySpec, lo: int, hi: int) -> Iterator[KeyH
 
 
 def key_finding(hit: KeyHit, path: str, rule_id: str, source: str) -> Finding:
+    """The FAST001/FAST002 finding for one key hit: hashes and the redacted form, never the key."""
     rule = RULES[rule_id]
     return Finding(
         rule_id=rule_id,

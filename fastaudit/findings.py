@@ -24,6 +24,7 @@ class Severity(enum.IntEnum):
 
     @classmethod
     def parse(cls, name: str) -> Severity:
+        """The severity named `text` (any case), or ValueError listing the names."""
         try:
             return cls[name.strip().upper()]
         except KeyError:
@@ -32,6 +33,7 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        """The lower-case name users type and reports show."""
         return self.name.lower()
 
 
@@ -47,10 +49,12 @@ class Practice(enum.IntEnum):
 
     @property
     def title(self) -> str:
+        """The vendor's wording of this best practice."""
         return PRACTICE_TITLES[self]
 
     @property
     def guidance(self) -> str:
+        """What following this practice means, in a sentence."""
         return PRACTICE_GUIDANCE[self]
 
 
@@ -276,18 +280,22 @@ class Finding:
 
     @property
     def rule(self) -> Rule:
+        """The catalogue entry for this finding's rule."""
         return RULES[self.rule_id]
 
     @property
     def practice(self) -> Practice:
+        """Which of the six best practices this finding falls under."""
         return self.rule.practice
 
     @property
     def title(self) -> str:
+        """The rule's title from the catalogue."""
         return self.rule.title
 
     @property
     def remediation(self) -> str:
+        """What to do about it: the rule's remediation (rotation steps for an exposed key)."""
         return self.rule.remediation
 
     @property
@@ -297,6 +305,7 @@ class Finding:
         return self.secret_sha256 or self.key_id or self.message
 
     def with_changes(self, **changes: Any) -> Finding:
+        """A copy with the given fields replaced (findings are immutable)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -434,6 +443,7 @@ def sort_key(finding: Finding) -> tuple[Any, ...]:
 
 
 def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    """The findings at or above `threshold`, in their order."""
     return [f for f in findings if f.severity >= threshold]
 
 
@@ -450,6 +460,7 @@ class Pass:
     repo: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The pass as JSON shapes, for reports."""
         out: dict[str, Any] = {
             "practice": int(self.practice),
             "practice_title": self.practice.title,
@@ -464,6 +475,7 @@ class Pass:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pass:
+        """A pass read back from a saved report."""
         if not isinstance(data, Mapping):
             raise TypeError(f"expected an object, got {type(data).__name__}")
         if not isinstance(data.get("rules", []), list):

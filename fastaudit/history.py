@@ -9,6 +9,7 @@ that introduced the key on that path.
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import threading
@@ -25,7 +26,7 @@ from fastaudit.engine import CHUNK_SIZE, EngineStats, capped_notes
 from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
 from fastaudit.sources import gitobjects as git
-from fastaudit.sources.gitproc import current_deadline, run_git, under_deadline
+from fastaudit.sources.gitproc import Deadline, current_deadline, run_git, under_deadline
 
 COMMIT_MESSAGE = "(commit message)"
 TAG_MESSAGE = "(tag message)"
@@ -33,6 +34,8 @@ TAG_MESSAGE = "(tag message)"
 
 @dataclass(frozen=True)
 class HistoryOptions:
+    """Which part of history to scan, and whether the caches may answer."""
+
     all_objects: bool = False  # also objects no ref reaches (dangling, amended away)
     since: str | None = None  # only what is not reachable from this revision
     branch: str | None = None  # only what this ref reaches
@@ -41,6 +44,8 @@ class HistoryOptions:
 
 @dataclass
 class HistoryResult:
+    """A history scan's findings (attributed to commits, paths and refs), warnings and counts."""
+
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -109,51 +114,23 @@ def scan_history(
             "repository and was not scanned (git fetch --unshallow, then scan again)"
         )
 
-    ids: list[str] | None
-    listing = b""
-    cache = None
-    if narrowed:
-        ids = git.rev_list_objects(repo, revisions)
-        total: int | None = len(ids)
-    else:
-        listing = git.all_object_ids(repo)
-        total = listing.count(b"\n")
-        cache = history_cache.load(repo.common_dir, spec.cache_id) if options.use_cache else None
-        ids = list(dict.fromkeys(cache.new_ids(listing) + cache.hit_ids)) if cache else None
-        if ids is not None:
-            total = len(ids)
-
+    ids, listing, cache, total = _objects_in_scope(repo, spec, options, revisions)
     stream_stats = git.StreamStats()
-    deferred: list[str] = []
-    objects = _scan_objects(
-        repo, spec, ids, stream_stats, total, on_progress, vault, result.warnings, deferred
-    )
+    deferred = _Deferred(repo, spec)
+    try:
+        objects = _scan_objects(
+            repo, spec, ids, stream_stats, total, on_progress, vault, result.warnings, deferred
+        )
+    except BaseException:
+        deferred.close()
+        raise
     late_notes: list[str] = []
-    late = (
-        _Prefetch(lambda r: _scan_deferred(r, spec, deferred, late_notes), repo).start()
-        if deferred
-        else None
-    )
+    late = deferred.finish(late_notes)
     unreadable = _unreadable_warnings(stream_stats, cache, result)
     # The commits in scope, when the stream read them all (not a re-scan that read only
     # new objects, nor a damaged repository): attribution shows them in parallel.
     walk = list(dict.fromkeys(stream_stats.commits)) if cache is None and not unreadable else None
-    if stream_stats.lfs_pointers:
-        result.warnings.append(
-            f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
-            "outside git history and was not scanned (scan the checked-out files)"
-        )
-
-    try:
-        head_blobs, submodules = git.head_tree(repo)
-    except InputError as exc:
-        result.warnings.append(f"HEAD's tree could not be read ({exc}); in_head is unknown")
-        head_blobs, submodules = {}, []
-    if submodules:
-        result.warnings.append(
-            f"{len(submodules)} submodule(s) not scanned (their history is another "
-            f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
-        )
+    head_blobs = _head_and_outside(repo, stream_stats, result)
     memo = dict(cache.attribution) if cache and options.use_cache else {}
 
     def merge_late() -> bool:
@@ -163,7 +140,7 @@ def scan_history(
         unpacked, late_stats = late.get()
         result.warnings.extend(late_notes)
         if late_stats.unreadable or late_stats.truncated:
-            lost = len(late_stats.unreadable) or len(deferred)
+            lost = len(late_stats.unreadable) or len(deferred.oids)
             unreadable += lost
             result.warnings.append(
                 f"{lost} object(s) to unpack could not be read again"
@@ -188,14 +165,72 @@ def scan_history(
         saved = history_cache.ObjectCache(spec.cache_id, listing, sorted(objects), memo)
         cache_path = history_cache.save(repo.common_dir, saved)
 
-    result.stats = {
+    result.stats = _stats(
+        repo, options, revisions, stream_stats, listing, total, cache, objects, unreadable
+    )
+    result.stats["cache"] = str(cache_path) if cache_path else None
+    result.stats["seconds"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def _objects_in_scope(
+    repo: git.RepoInfo, spec: KeySpec, options: HistoryOptions, revisions: list[str]
+) -> tuple[list[str] | None, bytes, history_cache.ObjectCache | None, int | None]:
+    """What the object stream must read: (ids, or None for every object; the listing of
+    every object id, for the cache; the cache that answered; how many objects that is)."""
+    if revisions != ["--all"]:
+        wanted = git.rev_list_objects(repo, revisions)
+        return wanted, b"", None, len(wanted)
+    listing = git.all_object_ids(repo)
+    cache = history_cache.load(repo.common_dir, spec.cache_id) if options.use_cache else None
+    if cache is None:
+        return None, listing, None, listing.count(b"\n")
+    fresh = list(dict.fromkeys(cache.new_ids(listing) + cache.hit_ids))
+    return fresh, listing, cache, len(fresh)
+
+
+def _head_and_outside(
+    repo: git.RepoInfo, stream_stats: git.StreamStats, result: HistoryResult
+) -> dict[str, list[str]]:
+    """HEAD's blobs (id -> paths, for `in_head`), with a warning for each kind of content the
+    history holds only a pointer to: Git LFS files and submodules."""
+    if stream_stats.lfs_pointers:
+        result.warnings.append(
+            f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
+            "outside git history and was not scanned (scan the checked-out files)"
+        )
+    try:
+        head_blobs, submodules = git.head_tree(repo)
+    except InputError as exc:
+        result.warnings.append(f"HEAD's tree could not be read ({exc}); in_head is unknown")
+        return {}
+    if submodules:
+        result.warnings.append(
+            f"{len(submodules)} submodule(s) not scanned (their history is another "
+            f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
+        )
+    return head_blobs
+
+
+def _stats(
+    repo: git.RepoInfo,
+    options: HistoryOptions,
+    revisions: list[str],
+    stream_stats: git.StreamStats,
+    listing: bytes,
+    total: int | None,
+    cache: history_cache.ObjectCache | None,
+    objects: dict[str, _ObjectKeys],
+    unreadable: int,
+) -> dict[str, Any]:
+    """The counts a history report carries about what was and was not read."""
+    return {
         "objects_total": listing.count(b"\n") if listing else total,
         "objects_scanned": stream_stats.objects,
         "objects_from_cache": (listing.count(b"\n") - stream_stats.objects) if cache else 0,
         "blobs_scanned": stream_stats.blobs,
         "bytes_scanned": stream_stats.bytes,
         "objects_with_keys": len(objects),
-        "cache": str(cache_path) if cache_path else None,
         "scope": " ".join(revisions) + (" + unreachable" if options.all_objects else ""),
         "shallow": repo.shallow,
         "bare": repo.bare,
@@ -206,10 +241,8 @@ def scan_history(
             if unreadable
             else None
         ),
-        "seconds": round(time.monotonic() - started, 3),
         "peak_rss_mb": _peak_rss_mb(),
     }
-    return result
 
 
 def _unreadable_warnings(
@@ -277,7 +310,7 @@ def _scan_objects(
     on_progress: ProgressHook | None,
     vault: KeyVault | None = None,
     notes: list[str] | None = None,
-    deferred: list[str] | None = None,
+    deferred: _Deferred | None = None,
 ) -> dict[str, _ObjectKeys]:
     """Objects holding keys, from one read of the objects in scope. With `deferred`, large
     objects that need unpacking are only named there, for `_scan_deferred`."""
@@ -319,7 +352,7 @@ def _scan_objects(
             and len(hit.data) >= DEFER_UNWRAP_BYTES
             and may_hide_keys(hit.data, spec)
         ):
-            deferred.append(hit.oid)
+            deferred.add(hit.oid, len(hit.data))
             continue
         if hit.data is not None:
             found = scan_data(hit.data, name, spec, engine_stats, vault, notes, source="history")
@@ -342,6 +375,121 @@ def _scan_deferred(
     stats = git.StreamStats()
     objects = _scan_objects(repo, spec, oids, stats, None, None, None, notes)
     return objects, stats
+
+
+class _Deferred:
+    """The large objects the stream put aside for unpacking (Python's slowest work).
+
+    Once they add up to `POOL_BYTES`, they are unpacked in a second process, a batch at a
+    time while the stream goes on: the stream's parse and the unpacking then use both
+    cores instead of sharing one interpreter. Fewer go to a thread after the stream (a
+    process costs more to start than they take), as does everything where a process
+    cannot be had (one core, or inside a daemonic Dask worker)."""
+
+    POOL_BYTES = 16 * 1024 * 1024
+    BATCH_BYTES = 8 * 1024 * 1024
+
+    def __init__(self, repo: git.RepoInfo, spec: KeySpec) -> None:
+        self.repo, self.spec = repo, spec
+        self.oids: list[str] = []
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._total_bytes = 0
+        self._pool: Any = None
+        self._futures: list[tuple[list[str], Any]] = []
+
+    def add(self, oid: str, size: int) -> None:
+        self.oids.append(oid)
+        self._pending.append(oid)
+        self._pending_bytes += size
+        self._total_bytes += size
+        if self._pending_bytes >= self.BATCH_BYTES and self._pool_ready():
+            self._submit()
+
+    def _pool_ready(self) -> bool:
+        if self._pool is not None:
+            return True
+        if self._total_bytes < self.POOL_BYTES or (os.cpu_count() or 1) < 2:
+            return False
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        except Exception:  # no process to be had here: the thread does it all
+            self._pool = None
+            return False
+        return True
+
+    def _submit(self) -> None:
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        deadline = current_deadline()
+        seconds = deadline.remaining() if deadline is not None else None
+        try:
+            future = self._pool.submit(_unpack_batch, self.repo, self.spec, batch, seconds)
+        except Exception:
+            future = None  # unpacked here instead, after the stream
+        self._futures.append((batch, future))
+
+    def finish(self, notes: list[str]) -> _Prefetch[tuple[dict[str, _ObjectKeys], Any]] | None:
+        """The unpacked objects, gathered on a thread (under the scan's deadline)."""
+        if not self.oids:
+            self.close()
+            return None
+        if self._pending:
+            if self._pool is not None:
+                self._submit()
+            else:
+                self._futures.append((self._pending, None))
+                self._pending = []
+        return _Prefetch(lambda repo: self._gather(notes), self.repo).start()
+
+    def _gather(self, notes: list[str]) -> tuple[dict[str, _ObjectKeys], git.StreamStats]:
+        objects: dict[str, _ObjectKeys] = {}
+        stats = git.StreamStats()
+        try:
+            for batch, future in self._futures:
+                try:
+                    found, batch_stats, batch_notes = (
+                        future.result() if future is not None else _unpack_batch_here(self, batch)
+                    )
+                except InputError:
+                    raise  # the deadline: the scan stops with it
+                except Exception:  # the process died: unpack that batch here
+                    found, batch_stats, batch_notes = _unpack_batch_here(self, batch)
+                objects.update(found)
+                notes.extend(batch_notes)
+                stats.unreadable += batch_stats.unreadable
+                stats.truncated = stats.truncated or batch_stats.truncated
+                stats.git_errors += batch_stats.git_errors
+        finally:
+            self.close()
+        return objects, stats
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _unpack_batch_here(
+    deferred: _Deferred, batch: list[str]
+) -> tuple[dict[str, _ObjectKeys], git.StreamStats, list[str]]:
+    notes: list[str] = []
+    objects, stats = _scan_deferred(deferred.repo, deferred.spec, batch, notes)
+    return objects, stats, notes
+
+
+def _unpack_batch(
+    repo: git.RepoInfo, spec: KeySpec, oids: list[str], seconds: float | None
+) -> tuple[dict[str, _ObjectKeys], git.StreamStats, list[str]]:
+    """In the second process: one batch of put-aside objects, read by id and unpacked,
+    under what is left of the scan's deadline."""
+    notes: list[str] = []
+    with Deadline(seconds):
+        objects, stats = _scan_deferred(repo, spec, oids, notes)
+    stats.commits = []  # not needed back, and can be long
+    return objects, stats, notes
 
 
 @dataclass(frozen=True)

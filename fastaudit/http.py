@@ -52,9 +52,11 @@ class HttpReply:
 
     @property
     def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> object:
+        """The body parsed as JSON, or ValueError."""
         return json.loads(self.content)
 
 

@@ -73,11 +73,15 @@ class InventoryKey:
 
     @property
     def active(self) -> bool:
+        """Not deleted: a key that still authenticates, as far as the inventory says."""
         return self.deleted_at is None
 
 
 @dataclass(frozen=True, slots=True)
 class Inventory:
+    """The key inventory as read: keys, where it came from, and notes on records that were skipped
+    or odd."""
+
     keys: tuple[InventoryKey, ...]
     source: str
     notes: tuple[str, ...] = field(default=())
@@ -236,12 +240,14 @@ def _inventory(records: Sequence[Any], source: str) -> Inventory:
 
 
 def from_json_text(text: str, source: str) -> Inventory:
+    """An inventory from JSON text; InputError names what is wrong and where."""
     from fastaudit import jsonio
 
     return from_document(jsonio.parse(text, source), source)
 
 
 def from_csv_text(text: str, source: str) -> Inventory:
+    """An inventory from CSV text (one key per row); InputError names the row."""
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None:
         raise InputError(f"{source}: empty CSV (expected a header row)")

@@ -64,6 +64,8 @@ class Budget:
             self.warnings.append(text)
 
     def check_time(self, where: str) -> None:
+        """Raise LimitHit (after one warning) once this file has been unpacked for longer than
+        allowed."""
         if time.monotonic() - self.started > self.limits.max_seconds:
             self.warn(
                 self.path,
@@ -79,4 +81,5 @@ class Budget:
         )
 
     def produce(self, count: int) -> None:
+        """Count bytes a view produced against the file's total allowance."""
         self.produced += count

@@ -52,6 +52,8 @@ class Progress:
         self.detail = ""  # e.g. "2 failed, 3 running", shown after the counts
 
     def update(self, done: int, nbytes: int = 0, *, force: bool = False) -> None:
+        """Move the bar to `done` (and `nbytes`), redrawn at most a few times a second unless
+        `force`."""
         if not self.enabled:
             return
         now = time.monotonic()
@@ -63,6 +65,7 @@ class Progress:
         self._drawn = True
 
     def line(self, done: int, nbytes: int, elapsed: float) -> str:
+        """The bar as one line of text."""
         rate = nbytes / elapsed if elapsed > 0 else 0.0
         parts = [f"{self.label}:"]
         if self.total:
@@ -82,6 +85,7 @@ class Progress:
         return " ".join(parts)
 
     def close(self) -> None:
+        """Clear the bar from the terminal (nothing was drawn when stderr is not one)."""
         if self.enabled and self._drawn:
             self.stream.write("\r\x1b[K")
             self.stream.flush()

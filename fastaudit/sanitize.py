@@ -126,6 +126,7 @@ class RedactingWriter:
         self._pending: list[str] = []
 
     def write(self, text: str) -> int:
+        """Take text: whole lines are redacted and passed on, the rest held until it ends."""
         if "\n" not in text:
             self._pending.append(text)
             return len(text)
@@ -147,6 +148,7 @@ class RedactingWriter:
             self._pending = []
 
     def isatty(self) -> bool:
+        """Whether the stream underneath is a terminal."""
         isatty = getattr(self._stream, "isatty", None)
         return bool(isatty and isatty())
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class SavedReport:
+    """A JSON report read back: its findings, passes and the whole document."""
+
     document: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
     passes: list[Pass] = field(default_factory=list)
@@ -36,6 +38,7 @@ _KIND_NAMES: dict[type, str] = {list: "a list", dict: "an object"}
 
 
 def load(path: Path) -> SavedReport:
+    """A saved JSON report of any fastaudit version with this schema; InputError otherwise."""
     from fastaudit import jsonio
 
     document = jsonio.load(path, "report")

@@ -33,6 +33,7 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
 
     def stats(self) -> dict[str, int]:
+        """The counts a report carries about what was and was not looked at."""
         return {
             "files_scanned": self.files_scanned,
             "bytes_scanned": self.bytes_scanned,
@@ -312,6 +313,7 @@ def apply_baseline(result: ScanResult, baseline: Baseline | None) -> ScanResult:
 
 
 def staged_root(cwd: Path) -> Path:
+    """The work tree containing `cwd`, or InputError (the index needs one)."""
     from fastaudit.errors import InputError
     from fastaudit.sources.gitproc import toplevel
 

@@ -95,6 +95,7 @@ class ResultSpool:
         self._findings = 0
 
     def add_findings(self, ordinal: int, findings: Iterable[Finding]) -> None:
+        """Spool one repository's findings at its place in the plan."""
         rows = [
             (
                 report_place(f, ordinal, seq),
@@ -120,6 +121,7 @@ class ResultSpool:
         self.add_findings(0, list(findings))
 
     def add_repo(self, ordinal: int, row: dict[str, Any]) -> None:
+        """Spool one repository's report row at its place in the plan."""
         self._db.execute(
             "INSERT OR REPLACE INTO repos VALUES (?, ?, ?)",
             (ordinal, bool(row.get("error")), json.dumps(row, ensure_ascii=True)),
@@ -127,12 +129,15 @@ class ResultSpool:
         self._db.commit()  # to the OS, not the disk: the page cache keeps no dirty pages
 
     def findings(self) -> SpooledFindings:
+        """Every spooled finding, read again from disk on each pass."""
         return SpooledFindings(self, sort=False)
 
     def repos(self) -> SpooledRepos:
+        """Every spooled repository row, in plan order."""
         return SpooledRepos(self)
 
     def close(self) -> None:
+        """Remove the spool from disk."""
         self._db.close()
         self._dir.cleanup()
 
@@ -174,6 +179,7 @@ class SpooledFindings(Sequence[Finding]):
         self._clean = clean
 
     def cleaned_on_read(self, clean: Callable[[Any], Any]) -> SpooledFindings:
+        """The same findings, each passed through `clean` as it is read."""
         return SpooledFindings(self._spool, sort=self._sort, clean=clean)
 
     def __len__(self) -> int:
@@ -198,6 +204,7 @@ class SpooledFindings(Sequence[Finding]):
         return found
 
     def in_report_order(self) -> SpooledFindings:
+        """The same findings, read in report order."""
         return SpooledFindings(self._spool, sort=True, clean=self._clean)
 
     def by_secret(self) -> Iterator[tuple[str, list[Finding]]]:
@@ -268,6 +275,7 @@ class FindingCounts:
         self.secrets = 0  # distinct keys
 
     def add(self, severity: Severity, rule_id: str, practice: Practice, count: int = 1) -> None:
+        """Count one finding."""
         self.total += count
         self.by_severity[severity] = self.by_severity.get(severity, 0) + count
         self.by_rule[rule_id] = self.by_rule.get(rule_id, 0) + count
@@ -275,6 +283,7 @@ class FindingCounts:
 
     @classmethod
     def of(cls, findings: Iterable[Finding]) -> FindingCounts:
+        """Totals of `findings`: counted by SQLite for a spool, in one pass for a list."""
         if isinstance(findings, SpooledFindings):
             return findings.counts()
         tally = cls()
@@ -322,6 +331,7 @@ class SpooledRepos(Sequence[dict[str, Any]]):
         self._clean = clean
 
     def cleaned_on_read(self, clean: Callable[[Any], Any]) -> SpooledRepos:
+        """The same rows, each passed through `clean` as it is read."""
         return SpooledRepos(self._spool, clean)
 
     def __len__(self) -> int:

@@ -52,6 +52,8 @@ REJECTED_CAVEAT = (
 
 @dataclass(frozen=True)
 class Verdict:
+    """Tools.FAST's answer for one key: live, rejected or unknown, why, and when it was asked."""
+
     status: str
     reason: str
     checked_at: float
@@ -66,6 +68,7 @@ def api_base() -> str:
 
 
 def endpoint(base: str) -> str:
+    """The entitlements URL every verification asks."""
     return base + ENTITLEMENTS_PATH
 
 
@@ -106,11 +109,13 @@ class VerifyCache:
 
     @staticmethod
     def default_path() -> Path:
+        """Where verdicts are cached: the user cache dir."""
         from platformdirs import user_cache_dir
 
         return Path(user_cache_dir("fastaudit")) / "verify-cache.json"
 
     def get(self, base: str, sha256: str, now: float) -> Verdict | None:
+        """The cached verdict for a key's hash, if younger than the cache's age."""
         entry = self._data.get(f"{base}|{sha256}")
         if not entry or now - float(entry.get("checked_at", 0)) > self.ttl:
             return None
@@ -120,6 +125,7 @@ class VerifyCache:
         return Verdict(status, str(entry.get("reason", "")), float(entry["checked_at"]), True)
 
     def put(self, base: str, sha256: str, verdict: Verdict) -> None:
+        """Remember a verdict (definite ones only)."""
         if verdict.status not in (LIVE, REJECTED):
             return
         with self._lock:
@@ -130,6 +136,8 @@ class VerifyCache:
             }
 
     def save(self) -> None:
+        """Write the cache atomically; a cache that cannot be written is simply not there next
+        time."""
         from fastaudit.output import atomic_text_file
 
         now = time.time()
@@ -144,6 +152,9 @@ class VerifyCache:
 
 @dataclass
 class Verifier:
+    """Asks Tools.FAST about keys over HTTPS: each unique key once, at most `limit`, a few at a
+    time, cached."""
+
     base: str
     limit: int = 100
     concurrency: int = 4

@@ -5,6 +5,7 @@ the code before the fix."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import io
 import json
@@ -390,3 +391,70 @@ def test_report_rerenders_the_trends_and_lifecycle_sections(
     again = tmp_path / "again.json"
     assert run_cli("report", str(out / "report.json"), "--json", str(again)).code == 0
     assert json.loads(again.read_text())["key_lifecycle"] == document["key_lifecycle"]
+
+
+def test_a_git_server_that_drips_cannot_hang_an_audit(tmp_path: Path) -> None:
+    """A server that answers one byte every half second, forever: the clone is given up
+    at the network deadline, the repository is reported failed, the audit ends."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def drip() -> None:
+        server.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                # A pkt-line that announces 255 bytes, then gives one every half second.
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"00ff")
+                for _ in range(240):  # bounded: two minutes at most
+                    if stop.is_set():
+                        break
+                    try:
+                        conn.sendall(b"a")
+                    except OSError:
+                        break
+                    time.sleep(0.5)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    settings = tmp_path / "auditor.toml"
+    settings.write_text("git_network_timeout_seconds = 3\n")
+    try:
+        audit = subprocess.run(
+            [str(Path(sys.executable).parent / "fastaudit"), "audit",
+             f"git://127.0.0.1:{port}/repo.git", "--config", str(settings),
+             "--mirror-dir", str(tmp_path / "mirrors")],
+            capture_output=True, text=True, check=False, timeout=90,
+        )  # fmt: skip
+    finally:
+        stop.set()
+        server.close()
+    assert audit.returncode == 2, audit.stderr
+    assert "took longer than 3 s" in audit.stdout + audit.stderr
+
+
+def test_the_prefilter_keeps_memory_bounded_on_a_file_of_needles(tmp_path: Path) -> None:
+    """40 MB of `\\x66` (every four bytes an escape needle): the automaton was asked for
+    every match at once, about forty times the file in memory (1.7 GB here)."""
+    import resource
+
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "needles.txt").write_bytes(b"\\x66" * (10 * 1024 * 1024))
+    scan = subprocess.run(
+        [str(Path(sys.executable).parent / "fastaudit"), "scan", str(tmp_path / "tree")],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert scan.returncode in (0, 2), scan.stderr
+    assert peak_mb < 600, f"peak {peak_mb:.0f} MB"

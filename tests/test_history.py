@@ -303,9 +303,9 @@ def test_corrupt_object_is_a_warning_and_other_findings_survive(
 def test_large_blobs_are_streamed_and_the_stream_goes_on_after_them(
     repo: Repo, make_key: Any, run_cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fastaudit.sources import gitobjects
+    from fastaudit.sources import gitstream
 
-    monkeypatch.setattr(gitobjects, "LARGE_OBJECT", 4096)  # make "large" cheap to build
+    monkeypatch.setattr(gitstream, "LARGE_OBJECT", 4096)  # make "large" cheap to build
     key, small_key = make_key(), make_key()
     filler = b"x" * 70_000 + b"\n"
     repo.write("data.bin", filler * 3 + f"token={key}\n".encode() + filler)
@@ -501,7 +501,7 @@ def test_inspect_asks_git_once_and_agrees_with_asking_value_by_value(
     answers, for every kind of repository it can meet: work tree, unborn HEAD, bare,
     linked worktree, the .git folder itself, and a path holding a newline (where the
     one-process answer cannot be split and the value-by-value one is used)."""
-    from fastaudit.sources import gitobjects
+    from fastaudit.sources import gitinspect, gitobjects
 
     repo.write("a.txt", "a\n")
     repo.commit("init")
@@ -516,9 +516,9 @@ def test_inspect_asks_git_once_and_agrees_with_asking_value_by_value(
     cases = [repo.path, unborn, bare, linked, repo.path / ".git", odd]
     for path in cases:
         answer = gitobjects.inspect(path)
-        assert answer == gitobjects._inspect_step_by_step(path, path), path
-    assert gitobjects._inspect_at_once(repo.path, repo.path) is not None
-    assert gitobjects._inspect_at_once(odd, odd) is None  # the newline: asked value by value
+        assert answer == gitinspect._inspect_step_by_step(path, path), path
+    assert gitinspect._inspect_at_once(repo.path, repo.path) is not None
+    assert gitinspect._inspect_at_once(odd, odd) is None  # the newline: asked value by value
     assert gitobjects.inspect(unborn).head is None
     assert gitobjects.inspect(bare).bare
     assert gitobjects.inspect(linked).git_dir != repo.path / ".git"

@@ -86,6 +86,7 @@ def worktree_paths(root: Path, files: Iterable[str]) -> list[str]:
 
 
 def settings_key(*parts: object) -> str:
+    """One digest of everything a stored result depends on: a change to any part is a miss."""
     return hashlib.sha256("\x00".join(repr(p) for p in parts).encode()).hexdigest()
 
 

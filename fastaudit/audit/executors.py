@@ -23,6 +23,9 @@ from fastaudit.sources.mirrors import RepoTarget
 
 
 class Executor(Protocol):
+    """Where an audit's repositories run. Promises one result per target, as each finishes, and
+    never raises for a repository that cannot be audited (that is the result's status)."""
+
     name: str
 
     def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
@@ -46,6 +49,9 @@ class LocalExecutor:
     _running: int = 0
 
     def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+        """One result per target as each finishes, a few tasks queued per thread (memory does not
+        grow with the plan)."""
+
         def one(target: RepoTarget) -> RepoResult:
             self._running += 1
             try:
@@ -65,6 +71,7 @@ class LocalExecutor:
                     yield future.result()
 
     def running(self) -> int:
+        """Repositories being audited right now (for the progress line)."""
         return self._running
 
 
@@ -144,6 +151,9 @@ class DaskExecutor:
             ) from None
 
     def run(self, targets: Sequence[RepoTarget], options: TaskOptions) -> Iterator[RepoResult]:
+        """One result per target as each finishes on the cluster: a window of tasks in flight,
+        unchanged repositories answered by one probe per worker, a repository that kills its
+        workers `max_attempts` times reported failed."""
         from distributed import as_completed as dask_completed
 
         self._client = self._connect()
@@ -282,6 +292,7 @@ class DaskExecutor:
         return RepoResult(target.name, target.shown, error=reason, failure="worker died")
 
     def running(self) -> int:
+        """Tasks running now: unfinished ones, at most one per cluster thread."""
         # Unfinished tasks beyond the cluster's threads are queued, not running. Counted,
         # not asked of each future: this is called once per result.
         return min(len(self._futures or ()), self._threads)

@@ -25,6 +25,7 @@ SYNC_INTERVAL = 1.0
 
 
 def journal_dir() -> Path:
+    """Where run journals live: the user's state directory."""
     from platformdirs import user_state_dir
 
     return Path(user_state_dir("fastaudit")) / "runs"
@@ -39,6 +40,7 @@ def name_id(name: str) -> str:
 
 
 def new_run_id() -> str:
+    """A run id that sorts by start time and does not repeat (what `--resume` takes)."""
     return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
@@ -60,6 +62,7 @@ class Journal:
         self._synced = 0.0
 
     def exists(self) -> bool:
+        """Whether this run has a journal to resume from."""
         return self.path.is_file()
 
     def completed(self) -> Iterator[tuple[str, RepoResult]]:
@@ -80,6 +83,8 @@ class Journal:
                 yield ident, result
 
     def record(self, result: RepoResult) -> None:
+        """Append one finished repository, redacted, flushed to the OS at once and synced to disk
+        at least every second."""
         if self._stream is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._stream = self.path.open("a", encoding="utf-8")
@@ -97,6 +102,7 @@ class Journal:
             self._synced = now
 
     def close(self) -> None:
+        """Sync and close; later `record` calls reopen it."""
         if self._stream is not None:
             with contextlib.suppress(OSError):
                 os.fsync(self._stream.fileno())

@@ -42,9 +42,12 @@ class RepoResult:
 
     @property
     def status(self) -> str:
+        """`failed` when the repository could not be audited, else `scanned`."""
         return "failed" if self.error else "scanned"
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON shapes (journal, result cache), findings by fingerprint and redacted
+        form only."""
         return {
             "name": self.name,
             "path": self.path,
@@ -57,6 +60,8 @@ class RepoResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RepoResult:
+        """A result read back from `to_dict`'s shape; raises KeyError/TypeError/ValueError on a
+        damaged record."""
         return cls(
             name=str(data["name"]),
             path=str(data["path"]),

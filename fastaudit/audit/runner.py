@@ -192,6 +192,7 @@ def _repo_row(result: RepoResult) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
+    """fastaudit's, Python's and git's versions, for the report's parameters."""
     from fastaudit import __version__
     from fastaudit.sources.gitproc import run_git
 

@@ -17,6 +17,7 @@ from fastaudit.sources.mirrors import MirrorError, RepoTarget
 
 
 def default_mirror_dir() -> Path:
+    """Where clone URLs are mirrored when no `--mirror-dir` is given: the user cache dir."""
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("fastaudit")) / "mirrors"

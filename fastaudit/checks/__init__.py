@@ -37,12 +37,15 @@ __all__ = [
 
 
 def all_checks() -> Sequence[Check]:
+    """Every practice's check, in the order the report lists them."""
     from fastaudit.checks import allowlists, environments, leaks, rotation, usage
 
     return (leaks.check, allowlists.check, environments.check, rotation.check, usage.check)
 
 
 def run(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Every check over the inventory, plus notes on records that cannot be judged as given
+    (created in the future, used before created)."""
     result = CheckResult(notes=list(inventory.notes))
     for key in inventory.keys:
         if key.created_at > context.as_of:

@@ -53,27 +53,9 @@ def never_public(net: Network) -> str | None:
     return None
 
 
-def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], str | None]:
-    """Findings for one key, and the pass reason when there are none."""
-    cfg = context.config
-    findings: list[Finding] = []
-    production = key.environment in cfg.production_environments or key.environment == "production"
-    if not key.allowed_ips:
-        if production:
-            findings.append(
-                key_finding(
-                    "FAST101",
-                    key,
-                    "production key accepts requests from any address (no IPs configured)",
-                    {"environment": key.environment, "allowed_ips": []},
-                )
-            )
-            return findings, None
-        return (
-            findings,
-            f"no allowlist, which is allowed for a {key.environment or 'non-production'} key",
-        )
-
+def _parsed_entries(key: InventoryKey, findings: list[Finding]) -> list[tuple[str, Network]]:
+    """Each allowlist entry with the network it means; a malformed entry (FAST103) is
+    dropped, one with host bits set (FAST103) is kept as the network it widens to."""
     parsed: list[tuple[str, Network]] = []
     for entry in key.allowed_ips:
         try:
@@ -102,6 +84,31 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
             )
             net = loose
         parsed.append((entry, net))
+    return parsed
+
+
+def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], str | None]:
+    """Findings for one key, and the pass reason when there are none."""
+    cfg = context.config
+    findings: list[Finding] = []
+    production = key.environment in cfg.production_environments or key.environment == "production"
+    if not key.allowed_ips:
+        if production:
+            findings.append(
+                key_finding(
+                    "FAST101",
+                    key,
+                    "production key accepts requests from any address (no IPs configured)",
+                    {"environment": key.environment, "allowed_ips": []},
+                )
+            )
+            return findings, None
+        return (
+            findings,
+            f"no allowlist, which is allowed for a {key.environment or 'non-production'} key",
+        )
+
+    parsed = _parsed_entries(key, findings)
 
     for entry, net in parsed:
         if net in _ANY or net in _UNSPECIFIED:
@@ -169,6 +176,8 @@ def check_key(key: InventoryKey, context: CheckContext) -> tuple[list[Finding], 
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Practice 2 over every active key: production keys need an allowlist, and each entry must be
+    well formed, narrow and able to match a public client."""
     result = CheckResult()
     for key in inventory.keys:
         if not key.active:

@@ -15,6 +15,9 @@ from fastaudit.inventory import Departure, Inventory, InventoryKey
 
 @dataclass(frozen=True)
 class CheckContext:
+    """What every check judges against: the settings, the as-of date, departures and the leaked
+    keys found by a scan."""
+
     config: Config
     as_of: datetime
     departures: tuple[Departure, ...] = ()
@@ -24,11 +27,14 @@ class CheckContext:
 
 @dataclass
 class CheckResult:
+    """A check's findings, the passes it can vouch for, and notes on what it could not judge."""
+
     findings: list[Finding] = field(default_factory=list)
     passes: list[Pass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def extend(self, other: CheckResult) -> None:
+        """Add another result's findings, passes and notes after these."""
         self.findings.extend(other.findings)
         self.passes.extend(other.passes)
         self.notes.extend(other.notes)

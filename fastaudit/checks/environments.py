@@ -12,6 +12,7 @@ from fastaudit.inventory import Inventory, environments_in_name
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Practice 3 over every active key: one environment per key."""
     result = CheckResult()
     for key in inventory.keys:
         if not key.active:
@@ -60,6 +61,7 @@ def path_environment(path: str) -> str | None:
 
 
 def shared_across_environments(leaks: Iterable[Finding]) -> list[Finding]:
+    """FAST004: one finding per key found in files of more than one environment (judged by path)."""
     by_secret: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     redacted: dict[str, str | None] = {}
     for leak in leaks:

@@ -91,6 +91,7 @@ class HintIndex:
                 self._loose.append(key)
 
     def matches(self, redacted: str) -> list[InventoryKey]:
+        """The inventory keys whose hint agrees with a redacted leak's first and last characters."""
         parts = _split_redacted(redacted, self.prefixes)
         if parts is None:
             return []
@@ -114,6 +115,8 @@ def _passed(key: InventoryKey, reason: str) -> Pass:
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Practice 1: each leaked key matched to the inventory (or verified live) and still active is
+    FAST140."""
     result = CheckResult()
     prefixes = context.config.key_spec.prefixes
     matched_keys: set[str] = set()

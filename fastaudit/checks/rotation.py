@@ -122,6 +122,7 @@ def _departures(key: InventoryKey, context: CheckContext) -> list[Finding]:
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Practice 4 over every active key: age, half-done rotations, departures since creation."""
     result = CheckResult()
     active = [k for k in inventory.keys if k.active]
     groups: dict[tuple[str, str], list[InventoryKey]] = defaultdict(list)

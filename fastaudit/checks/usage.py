@@ -8,6 +8,7 @@ from fastaudit.inventory import Inventory
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
+    """Practice 5 over every active key: unused for too long, or never used."""
     result = CheckResult()
     cfg = context.config
     for key in inventory.keys:

@@ -60,15 +60,18 @@ class Range:
 
     @property
     def is_full_history(self) -> bool:
+        """Whether the whole history is scanned (no base to exclude)."""
         return self.base is None
 
 
 def is_shallow(repo: Path) -> bool:
+    """Whether the checkout is a shallow clone."""
     out = run_git(["rev-parse", "--is-shallow-repository"], repo, check=False)
     return out.strip() == b"true"
 
 
 def has_commit(repo: Path, revision: str) -> bool:
+    """Whether `revision` names a commit this checkout holds (never fetched, never an option)."""
     try:
         run_git(["cat-file", "-e", "--end-of-options", f"{revision}^{{commit}}"], repo)
     except InputError:

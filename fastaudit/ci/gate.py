@@ -18,6 +18,8 @@ MODES = ("diff", "history", "audit")
 
 @dataclass(frozen=True)
 class GateOptions:
+    """The CI inputs every platform shares: mode, threshold, baseline, settings, verify."""
+
     mode: str = "diff"
     fail_on: str = "low"
     baseline: Path | None = None
@@ -57,6 +59,7 @@ def run_scan(repo: Path, scan: Range, options: GateOptions) -> tuple[int, Report
 
 
 def write_format(report: Report, name: str, path: Path) -> None:
+    """Write the report in one of fastaudit's formats, atomically, to `path`."""
     import functools
 
     from fastaudit.output import write_output

@@ -129,6 +129,8 @@ def _cell(text: str | None) -> str:
 def summary_markdown(
     report: Report, scan: Range, threshold: Severity, code: int, notes: list[str]
 ) -> str:
+    """The job summary: the verdict, the range, notes, and a table of up to 100 findings, every
+    value escaped."""
     findings = report.sorted_findings()
     failing = [f for f in findings if f.severity >= threshold]
     verdict = (

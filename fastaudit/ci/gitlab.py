@@ -15,6 +15,8 @@ REPORT_NAME = "gl-secret-detection-report.json"
 
 
 def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
+    """What this pipeline asks to scan: a merge request's commits, a branch push, or the whole
+    history."""
     head = env.get("CI_COMMIT_SHA") or "HEAD"
     if head != "HEAD":
         head = object_id(head, "CI_COMMIT_SHA")
@@ -36,6 +38,8 @@ def pipeline_range(env: Mapping[str, str], mode: str) -> Range:
 
 
 def run(env: Mapping[str, str], options: GateOptions, report_path: Path) -> int:
+    """The template's main step: scan the range, write GitLab's secret-detection report, print the
+    text report once."""
     from fastaudit.console import say
     from fastaudit.report import render
 

@@ -67,6 +67,7 @@ def outcome(report: Report, cfg: Config, fail_on: str | None, *, store_failed: b
 
 
 def threshold(fail_on: str | None, cfg: Config) -> Severity:
+    """The severity that fails the run: `fail_on` when given, else the settings'."""
     from fastaudit.findings import Severity
 
     return Severity.parse(fail_on) if fail_on else cfg.fail_on
@@ -89,6 +90,7 @@ def load_config(
 
 
 def load_baseline(path: Path | None) -> Baseline | None:
+    """The baseline at `path` (fastaudit's or detect-secrets'), or None."""
     if path is None:
         return None
     from fastaudit import baseline
@@ -126,6 +128,8 @@ def key_parameters(cfg: Config, **extra: Any) -> dict[str, Any]:
 def verified(
     findings: list[Finding], vault: KeyVault, cfg: Config, limit: int | None, use_cache: bool
 ) -> list[Finding]:
+    """`findings` with each unique key's live state from Tools.FAST (over HTTPS, at most `limit`
+    keys)."""
     from fastaudit import verify
 
     return verify.verify_findings(

@@ -62,6 +62,8 @@ def load_inventory(path: Path | None, url: str | None, cfg: Config) -> Inventory
 
 
 def check(request: CheckRequest) -> Outcome:
+    """The inventory's hygiene rules (and leaked keys from saved reports), kept in the store when
+    asked."""
     from fastaudit import checks, saved
     from fastaudit.findings import Finding
     from fastaudit.inventory import Inventory, load_departures

@@ -53,14 +53,17 @@ class Report:
     key_lifecycle: list[dict[str, Any]] | None = None
 
     def sorted_findings(self) -> Sequence[Finding]:
+        """The findings in report order: severity, then place."""
         if isinstance(self.findings, SpooledFindings):
             return self.findings.in_report_order()  # sorted on disk
         return sorted(self.findings, key=sort_key)
 
     def counts(self) -> FindingCounts:
+        """Totals by severity, rule and practice (counted on disk for a spooled audit)."""
         return FindingCounts.of(self.findings)
 
     def summary(self) -> dict[str, Any]:
+        """The headline numbers every format shows."""
         counts = self.counts()
         return {
             "total": counts.total,
@@ -121,6 +124,7 @@ REPOSITORY_PRACTICES = frozenset(
 
 
 def failed_repos(report: Report) -> list[dict[str, Any]]:
+    """The repositories of an audit that could not be scanned."""
     if isinstance(report.repos, SpooledRepos):
         return report.repos.failed()
     return [r for r in report.repos if r.get("error")]
@@ -168,6 +172,7 @@ Renderer = Callable[[Report, IO[str]], None]
 
 
 def renderer(name: str) -> Renderer:
+    """The render function of format `name`, imported on first use."""
     module = importlib.import_module(FORMATS[name])
     render: Renderer = module.render
     return render

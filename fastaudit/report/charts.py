@@ -157,6 +157,7 @@ def line_chart(
     y_label: str,
     styles: dict[str, tuple[str, str, str]] | None = None,
 ) -> Markup:
+    """An inline SVG line chart with its data table, readable without a script."""
     width, height, left, right, top, bottom = 660, 300, 56, 118, 16, 58
     plot_w, plot_h = width - left - right, height - top - bottom
     y_max = nice_max(max((v for _, values in series for v in values), default=0))
@@ -315,6 +316,25 @@ def _parse_day(text: str) -> date:
     return date.fromisoformat(text[:10])
 
 
+def _lifecycle_legend(chart_id: str, left: int) -> str:
+    """The hatch pattern and the legend of the lifecycle chart: words and shapes, not
+    colour alone."""
+    return (
+        f'<defs><pattern id="{_e(chart_id)}-hatch" patternUnits="userSpaceOnUse" width="5" '
+        'height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#fde0c5"/>'
+        '<line x1="0" y1="0" x2="0" y2="5" stroke="#b35806" stroke-width="2"/></pattern></defs>'
+        f'<rect x="{left}" y="6" width="22" height="10" fill="#1b4f8a"/>'
+        f'<text x="{left + 26}" y="15" font-size="10" {_FONT} fill="#111">key valid</text>'
+        f'<rect x="{left + 90}" y="6" width="22" height="10" fill="url(#{_e(chart_id)}-hatch)" stroke="#b35806"/>'
+        f'<text x="{left + 116}" y="15" font-size="10" {_FONT} fill="#111">rotation overlap</text>'
+        f'<line x1="{left + 215}" y1="4" x2="{left + 215}" y2="18" stroke="#111" stroke-width="2" stroke-dasharray="3 2"/>'
+        f'<text x="{left + 220}" y="15" font-size="10" {_FONT} fill="#111">rotation due</text>'
+        + _marker("diamond", left + 300, 11, "#ffd92f", 5, "", outline="#111")
+        + f'<text x="{left + 309}" y="15" font-size="10" {_FONT} fill="#111">last used</text>'
+        f'<text x="{left + 370}" y="15" font-size="10" {_FONT} fill="#111">▶ still active</text>'
+    )
+
+
 def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str) -> Markup:
     """One bar per key from creation to deletion (an open end for a live key), the overlap
     with its successor hatched, the rotation due date as a tick, the last use as a diamond."""
@@ -330,21 +350,7 @@ def lifecycle_chart(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str
     def x_of(day: date) -> float:
         return left + plot_w * (day - start_day).days / span
 
-    body = [
-        f'<defs><pattern id="{_e(chart_id)}-hatch" patternUnits="userSpaceOnUse" width="5" '
-        'height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#fde0c5"/>'
-        '<line x1="0" y1="0" x2="0" y2="5" stroke="#b35806" stroke-width="2"/></pattern></defs>',
-        # Legend: words and shapes, not colour alone.
-        f'<rect x="{left}" y="6" width="22" height="10" fill="#1b4f8a"/>'
-        f'<text x="{left + 26}" y="15" font-size="10" {_FONT} fill="#111">key valid</text>'
-        f'<rect x="{left + 90}" y="6" width="22" height="10" fill="url(#{_e(chart_id)}-hatch)" stroke="#b35806"/>'
-        f'<text x="{left + 116}" y="15" font-size="10" {_FONT} fill="#111">rotation overlap</text>'
-        f'<line x1="{left + 215}" y1="4" x2="{left + 215}" y2="18" stroke="#111" stroke-width="2" stroke-dasharray="3 2"/>'
-        f'<text x="{left + 220}" y="15" font-size="10" {_FONT} fill="#111">rotation due</text>'
-        + _marker("diamond", left + 300, 11, "#ffd92f", 5, "", outline="#111")
-        + f'<text x="{left + 309}" y="15" font-size="10" {_FONT} fill="#111">last used</text>'
-        f'<text x="{left + 370}" y="15" font-size="10" {_FONT} fill="#111">▶ still active</text>',
-    ]
+    body = [_lifecycle_legend(chart_id, left)]
     for index, entry in enumerate(entries):
         y = top + row_h * index
         created = _parse_day(entry["created_at"])
@@ -448,6 +454,7 @@ def _worth_drawing(entries: Sequence[dict[str, Any]], limit: int) -> list[dict[s
 
 
 def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: str) -> Chart:
+    """The key lifecycle chart and its table, for the keys that need attention."""
     drawn = _worth_drawing(entries, MAX_LIFECYCLE_BARS)
     listed = _worth_drawing(entries, MAX_TABLE_ROWS)
     note = (
@@ -490,6 +497,52 @@ def lifecycle_figure(chart_id: str, entries: Sequence[dict[str, Any]], as_of: st
         ],
         note=note,
     )
+
+
+def _fix_figures(doc: dict[str, Any], prefix: str) -> list[Chart]:
+    """Time to fix and open findings past their SLA, by severity."""
+    figures: list[Chart] = []
+    ttf = doc["time_to_fix"]
+    categories = [*_SEVERITIES, "all"]
+    figures.append(
+        Chart(
+            id=f"{prefix}-ttf",
+            title="Time to fix, by severity",
+            svg=hbar_chart(
+                f"{prefix}-ttf",
+                "Time to fix, by severity",
+                categories,
+                [
+                    ("mean", [ttf[c]["mean_days"] for c in categories]),
+                    ("median", [ttf[c]["median_days"] for c in categories]),
+                ],
+                x_label="days from opened (or reopened) to fixed",
+            ),
+            headers=["Severity", "fixed", "mean days", "median days"],
+            rows=[
+                [c, ttf[c]["fixed"], ttf[c]["mean_days"] or "–", ttf[c]["median_days"] or "–"]
+                for c in categories
+            ],
+        )
+    )
+    sla = doc["past_sla"]
+    figures.append(
+        Chart(
+            id=f"{prefix}-sla",
+            title="Open findings past their SLA",
+            svg=hbar_chart(
+                f"{prefix}-sla",
+                "Open findings past their SLA",
+                list(_SEVERITIES),
+                [("past SLA", [sla["counts"][s] for s in _SEVERITIES])],
+                x_label="open findings older than the SLA of their severity",
+            ),
+            headers=["Severity", "SLA days", "past SLA"],
+            rows=[[s, doc["sla_days"].get(s, "–"), sla["counts"][s]] for s in _SEVERITIES],
+            extra={"findings": sla["findings"][:200]},
+        )
+    )
+    return figures
 
 
 def trends_figures(
@@ -536,46 +589,7 @@ def trends_figures(
             note="Fixed findings are counted on the date of the run that found them fixed.",
         ),
     ]
-    ttf = doc["time_to_fix"]
-    categories = [*_SEVERITIES, "all"]
-    figures.append(
-        Chart(
-            id=f"{prefix}-ttf",
-            title="Time to fix, by severity",
-            svg=hbar_chart(
-                f"{prefix}-ttf",
-                "Time to fix, by severity",
-                categories,
-                [
-                    ("mean", [ttf[c]["mean_days"] for c in categories]),
-                    ("median", [ttf[c]["median_days"] for c in categories]),
-                ],
-                x_label="days from opened (or reopened) to fixed",
-            ),
-            headers=["Severity", "fixed", "mean days", "median days"],
-            rows=[
-                [c, ttf[c]["fixed"], ttf[c]["mean_days"] or "–", ttf[c]["median_days"] or "–"]
-                for c in categories
-            ],
-        )
-    )
-    sla = doc["past_sla"]
-    figures.append(
-        Chart(
-            id=f"{prefix}-sla",
-            title="Open findings past their SLA",
-            svg=hbar_chart(
-                f"{prefix}-sla",
-                "Open findings past their SLA",
-                list(_SEVERITIES),
-                [("past SLA", [sla["counts"][s] for s in _SEVERITIES])],
-                x_label="open findings older than the SLA of their severity",
-            ),
-            headers=["Severity", "SLA days", "past SLA"],
-            rows=[[s, doc["sla_days"].get(s, "–"), sla["counts"][s]] for s in _SEVERITIES],
-            extra={"findings": sla["findings"][:200]},
-        )
-    )
+    figures += _fix_figures(doc, prefix)
     repos = doc["repositories"][:_MAX_REPO_TIMELINES]
     if repos:
         figures.append(

@@ -19,6 +19,7 @@ FIXED = "fixed"
 
 
 def identity(finding: Finding) -> tuple[str, str, str, str]:
+    """What makes a finding the same one in two runs: rule, fingerprint, repository, place."""
     return (
         finding.rule_id,
         finding.fingerprint or "",
@@ -29,11 +30,14 @@ def identity(finding: Finding) -> tuple[str, str, str, str]:
 
 @dataclass
 class Trend:
+    """This run's findings marked new or still open against the previous run, and the fixed ones."""
+
     findings: list[Finding]
     fixed: list[Finding] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
+        """New, still open and fixed, counted."""
         return {
             NEW: sum(1 for f in self.findings if f.status == NEW),
             OPEN: sum(1 for f in self.findings if f.status == OPEN),
@@ -42,6 +46,8 @@ class Trend:
 
 
 def compare(current: Sequence[Finding], previous: Sequence[Finding]) -> Trend:
+    """Mark each finding new or still open against `previous`; what `previous` had and this run has
+    not is fixed."""
     before = {identity(f) for f in previous}
     now = {identity(f) for f in current}
     marked = [f.with_changes(status=OPEN if identity(f) in before else NEW) for f in current]

@@ -104,6 +104,7 @@ def _vulnerability(finding: Finding) -> dict[str, Any]:
 
 
 def as_document(report: Report) -> dict[str, Any]:
+    """GitLab's secret-detection report (schema 15.0.7) for this report's findings."""
     located = [f for f in report.sorted_findings() if f.path]
     elsewhere = len(report.findings) - len(located)
     messages = [{"level": "warn", "value": w} for w in report.warnings if w]
@@ -134,4 +135,5 @@ def as_document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, stream: IO[str]) -> None:
+    """Write GitLab's secret-detection report, cleaned, to `stream`."""
     dump_json(clean_document(as_document(report), report), stream)

@@ -34,6 +34,7 @@ def _sha256_source(text: str) -> str:
 
 
 def content_security_policy(css: str, js: str) -> str:
+    """A policy that lets the page run only its own inline style and script, and fetch nothing."""
     return (
         "default-src 'none'; "
         f"style-src {_sha256_source(css)}; "
@@ -143,6 +144,7 @@ def render_trends(document: dict[str, Any], stream: IO[str], store: str | None =
 
 
 def render(report: Report, stream: IO[str]) -> None:
+    """Write the self-contained HTML report (no request, no script from elsewhere) to `stream`."""
     env = _environment()
     css, js = _asset("report.css"), _asset("report.js")
     findings = report.sorted_findings()

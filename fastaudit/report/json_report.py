@@ -95,6 +95,7 @@ def group_by_secret(findings: Iterable[Finding]) -> Iterator[dict[str, Any]]:
 
 
 def render(report: Report, stream: IO[str]) -> None:
+    """Write the JSON report (schema_version first, long lists one entry per line) to `stream`."""
     findings = report.sorted_findings()
     document = as_document(report, findings, streamed=True)
     lists = _long_lists(report, findings)

@@ -21,6 +21,7 @@ def _case_name(finding: Finding) -> str:
 
 
 def render(report: Report, stream: IO[str]) -> None:
+    """Write JUnit XML, one suite per rule and one case per key, to `stream`."""
     failures: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for finding in report.sorted_findings():
         failures[finding.rule_id][_case_name(finding)].append(finding)

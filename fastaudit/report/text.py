@@ -32,6 +32,8 @@ ALLOW_HELP = (
 
 
 def wants_colour(stream: IO[str]) -> bool:
+    """Whether to colour the text report: never with NO_COLOR, always with FORCE_COLOR,
+    else when the stream is a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -71,6 +73,7 @@ def _location(finding: Finding) -> str:
 
 
 def render(report: Report, stream: IO[str]) -> None:
+    """Write the human report: findings grouped by rule and key, then totals and how to fix."""
     style = _Style(wants_colour(stream))
     findings = report.sorted_findings()
     for warning in report.warnings:

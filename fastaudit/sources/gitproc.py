@@ -17,6 +17,7 @@ import contextlib
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -145,8 +146,10 @@ class Deadline:
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._started = time.monotonic()
 
     def __enter__(self) -> Deadline:
+        self._started = time.monotonic()
         _SCOPE.deadline = self
         if self.seconds:
             self._timer = threading.Timer(self.seconds, self._expire)
@@ -166,11 +169,19 @@ class Deadline:
                 with contextlib.suppress(OSError):
                     proc.kill()
 
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit), for work handed to another process."""
+        if not self.seconds:
+            return None
+        return max(0.1, self.seconds - (time.monotonic() - self._started))
+
     def check(self) -> None:
+        """Raise InputError once the deadline has passed."""
         if self.expired:
             raise InputError(f"timed out after {self.seconds:g} s (--repo-timeout)")
 
     def track(self, proc: subprocess.Popen[bytes]) -> None:
+        """Kill `proc` when the deadline passes (at once if it has)."""
         with self._lock:
             if self.expired:
                 with contextlib.suppress(OSError):
@@ -178,6 +189,7 @@ class Deadline:
             self._procs.add(proc)
 
     def untrack(self, proc: subprocess.Popen[bytes]) -> None:
+        """Stop watching a process that has ended."""
         with self._lock:
             self._procs.discard(proc)
 

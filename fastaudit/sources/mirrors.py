@@ -49,6 +49,7 @@ class RepoTarget:
 
     @property
     def shown(self) -> str:
+        """The location as reports show it: a URL without credentials."""
         return display_url(self.location) if self.is_url else self.location
 
 
@@ -76,6 +77,7 @@ def check_entry(text: str) -> str:
 
 
 def is_clone_url(text: str) -> bool:
+    """Whether `text` is a clone URL (scheme:// or scp-like), not a local path that exists."""
     if _URL.match(text):
         return True
     return bool(_SCP_LIKE.match(text)) and not os.path.exists(text)

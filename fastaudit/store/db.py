@@ -82,6 +82,8 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def create_engine(url: str) -> Engine:
+    """An engine on `url` with the store's connection settings (a SQLite file's folder
+    is made); StoreError for a URL that is not one or a driver that is missing."""
     import sqlalchemy
     from sqlalchemy import event
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -148,6 +150,7 @@ def _revisions() -> tuple[str, frozenset[str]]:
 
 
 def head_revision() -> str:
+    """The newest schema revision this fastaudit knows."""
     return _revisions()[0]
 
 

@@ -55,6 +55,8 @@ class Subject:
 
 @dataclass(frozen=True)
 class Occurrence:
+    """One place a leaked key was seen in this run."""
+
     fingerprint: str
     repo: str
     path: str
@@ -65,6 +67,8 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class RepoSeen:
+    """One repository of this run and whether it could be scanned."""
+
     name: str
     location: str
     status: str
@@ -94,6 +98,7 @@ class Observation:
 
     @property
     def scanned(self) -> set[str]:
+        """The repositories this run actually scanned (a failed one proves nothing fixed)."""
         return {r.name for r in self.repos if r.status == "scanned"}
 
 
@@ -104,6 +109,7 @@ def identity(*parts: str | None) -> str:
 
 
 def leak_identity(fingerprint: str) -> str:
+    """The store's id of a leaked key, by its fingerprint."""
     return identity(LEAK, fingerprint)
 
 
@@ -165,36 +171,9 @@ def observe(report: Report, inventory: Inventory | None) -> Observation:
                     ),
                 )
             continue
-        if finding.key_id:
-            subject = Subject(
-                identity(KEY, finding.rule_id, finding.key_id),
-                KEY,
-                finding.rule_id,
-                finding.severity,
-                f"{finding.title}: {finding.key_name or finding.key_id}",
-                key_id=finding.key_id,
-            )
-        elif fingerprint:
-            subject = Subject(
-                identity(SECRET, finding.rule_id, fingerprint),
-                SECRET,
-                finding.rule_id,
-                finding.severity,
-                f"{finding.title}: {finding.redacted or fingerprint[:12]}",
-                fingerprint=fingerprint,
-            )
-            if finding.redacted:
-                secrets.setdefault(fingerprint, finding.redacted)
-        else:
-            subject = Subject(
-                identity(REPOSITORY, finding.rule_id, repo, finding.path, finding.message),
-                REPOSITORY,
-                finding.rule_id,
-                finding.severity,
-                finding.title,
-                repo=repo,
-                path=finding.path,
-            )
+        if fingerprint and finding.redacted and not finding.key_id:
+            secrets.setdefault(fingerprint, finding.redacted)
+        subject = _subject(finding, repo)
         known = present.get(subject.identity)
         if known is None or subject.severity > known.severity:
             present[subject.identity] = subject
@@ -246,6 +225,39 @@ def observe(report: Report, inventory: Inventory | None) -> Observation:
         inventory=tuple(keys) if inventory is not None else None,
         checks=list(dict.fromkeys(checks)),
         prefixes=prefixes,
+    )
+
+
+def _subject(finding: Finding, repo: str | None) -> Subject:
+    """What a finding that is not a leak is about: an inventory key, a key found by a
+    rule of its own (FAST004), or a place in a repository (FAST003)."""
+    if finding.key_id:
+        return Subject(
+            identity(KEY, finding.rule_id, finding.key_id),
+            KEY,
+            finding.rule_id,
+            finding.severity,
+            f"{finding.title}: {finding.key_name or finding.key_id}",
+            key_id=finding.key_id,
+        )
+    fingerprint = finding.secret_sha256
+    if fingerprint:
+        return Subject(
+            identity(SECRET, finding.rule_id, fingerprint),
+            SECRET,
+            finding.rule_id,
+            finding.severity,
+            f"{finding.title}: {finding.redacted or fingerprint[:12]}",
+            fingerprint=fingerprint,
+        )
+    return Subject(
+        identity(REPOSITORY, finding.rule_id, repo, finding.path, finding.message),
+        REPOSITORY,
+        finding.rule_id,
+        finding.severity,
+        finding.title,
+        repo=repo,
+        path=finding.path,
     )
 
 

@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RecordedRun:
+    """What keeping a run changed: its id and the findings opened, reopened and fixed."""
+
     run_id: int
     run_uid: str
     opened: int

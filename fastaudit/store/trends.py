@@ -41,6 +41,8 @@ TRENDS_SCHEMA = "fastaudit-trends/1"
 
 @dataclass(frozen=True)
 class Run:
+    """One stored run: its id and the date it judged."""
+
     id: int
     as_of: datetime
     command: str
@@ -48,6 +50,8 @@ class Run:
 
 @dataclass(frozen=True)
 class StoredFinding:
+    """A stored finding's identity, severity and the runs it was open in."""
+
     id: int
     kind: str
     rule_id: str
@@ -63,6 +67,8 @@ class StoredFinding:
 
 @dataclass(frozen=True)
 class Event:
+    """A finding opened, fixed or reopened at a run."""
+
     finding_id: int
     run_id: int
     at: datetime
@@ -271,6 +277,40 @@ def _round(value: float) -> float:
     return round(value, 1)
 
 
+def _past_sla(
+    history: StoredHistory,
+    segments: list[_Segment],
+    latest: Run | None,
+    sla_days: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    """Findings open at the latest run for longer than their severity's SLA, most severe
+    and most overdue first."""
+    past_sla: list[dict[str, Any]] = []
+    if latest is None:
+        return past_sla
+    for seg in segments:
+        if seg.end is not None or seg.start > latest.id:
+            continue
+        age = (latest.as_of - seg.opened_at).total_seconds() / 86400
+        limit = sla_days.get(seg.severity)
+        if limit is not None and age > limit:
+            finding = history.findings[seg.finding_id]
+            past_sla.append(
+                {
+                    "title": finding.title,
+                    "rule_id": finding.rule_id,
+                    "severity": seg.severity,
+                    "opened_at": _day(seg.opened_at),
+                    "age_days": int(age),
+                    "sla_days": limit,
+                    "over_by_days": int(age - limit),
+                    "repositories": [name for name, _ in finding.repos],
+                }
+            )
+    past_sla.sort(key=lambda f: (-Severity.parse(f["severity"]), -f["over_by_days"], f["title"]))
+    return past_sla
+
+
 def compute(
     history: StoredHistory,
     *,
@@ -324,28 +364,7 @@ def compute(
             "median_days": _round(statistics.median(days)) if days else None,
         }
     latest = window[-1] if window else None
-    past_sla: list[dict[str, Any]] = []
-    if latest is not None:
-        for seg in segments:
-            if seg.end is not None or seg.start > latest.id:
-                continue
-            age = (latest.as_of - seg.opened_at).total_seconds() / 86400
-            limit = sla_days.get(seg.severity)
-            if limit is not None and age > limit:
-                finding = history.findings[seg.finding_id]
-                past_sla.append(
-                    {
-                        "title": finding.title,
-                        "rule_id": finding.rule_id,
-                        "severity": seg.severity,
-                        "opened_at": _day(seg.opened_at),
-                        "age_days": int(age),
-                        "sla_days": limit,
-                        "over_by_days": int(age - limit),
-                        "repositories": [name for name, _ in finding.repos],
-                    }
-                )
-    past_sla.sort(key=lambda f: (-Severity.parse(f["severity"]), -f["over_by_days"], f["title"]))
+    past_sla = _past_sla(history, segments, latest, sla_days)
     return {
         "schema": TRENDS_SCHEMA,
         "window": {

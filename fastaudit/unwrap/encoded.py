@@ -42,6 +42,9 @@ class Needle:
     text: bytes
     kind: str  # base64, hex, escape
     quantum_offset: int = 0  # base64: characters from the needle back to a quantum start
+    # For half of a prefix's base64 (the halves exist because a line wrap may fall in
+    # either): the whole, which must be there too, once wraps are taken out.
+    whole: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -88,16 +91,31 @@ def _base64_needles(prefix: bytes) -> Iterator[Needle]:
         half = len(stable) // 2
         for piece, offset in ((stable[:half], first), (stable[half:], first + half)):
             if len(piece) >= 6:
-                yield from _alphabets(piece, offset % 4)
+                yield from _alphabets(piece, offset % 4, stable)
         for outer, outer_first in _stable_base64(stable):
             yield from _alphabets(outer, outer_first % 4)
 
 
-def _alphabets(piece: bytes, quantum_offset: int) -> Iterator[Needle]:
-    yield Needle(piece, "base64", quantum_offset)
+def _alphabets(piece: bytes, quantum_offset: int, whole: bytes | None = None) -> Iterator[Needle]:
+    yield Needle(piece, "base64", quantum_offset, whole)
     url = piece.replace(b"+", b"-").replace(b"/", b"_")
     if url != piece:
-        yield Needle(url, "base64", quantum_offset)
+        url_whole = whole.replace(b"+", b"-").replace(b"/", b"_") if whole else None
+        yield Needle(url, "base64", quantum_offset, url_whole)
+
+
+_WRAPPING = b" \t\r\n"
+
+
+def _whole_around(view: bytes, position: int, needle: Needle) -> bool:
+    """Whether the whole base64 of the prefix stands around this half (line wraps and
+    indentation taken out): a half alone is a coincidence, and decoding the large base64
+    block around it would cost much for nothing."""
+    if needle.whole is None:
+        return True
+    reach = len(needle.whole) + 16
+    window = view[max(0, position - reach) : position + reach]
+    return needle.whole in window.translate(None, _WRAPPING)
 
 
 def _escape_needles(first: int) -> Iterator[bytes]:
@@ -126,6 +144,9 @@ def find_runs(
             position = view.find(needle.text)
             hits = 0
             while position >= 0:
+                if not _whole_around(view, position, needle):
+                    position = view.find(needle.text, position + 1)
+                    continue
                 decoded = _decode_at(view, position, needle)
                 after = position + 1
                 if decoded is not None:
@@ -154,6 +175,26 @@ class _SpanCache:
     def __init__(self) -> None:
         self.starts: dict[str, list[int]] = {}
         self.ends: dict[str, dict[int, int]] = {}
+        # Wrapped base64 blocks already joined: (first start, last end) -> their segments.
+        self.block_starts: list[int] = []
+        self.blocks: dict[int, list[tuple[int, int]]] = {}
+
+    def block(self, position: int) -> list[tuple[int, int]] | None:
+        """The wrapped block already joined that holds `position`, if any."""
+        index = bisect.bisect_right(self.block_starts, position) - 1
+        if index < 0:
+            return None
+        segments = self.blocks[self.block_starts[index]]
+        inside = bisect.bisect_right(segments, (position, len(segments) and 2**62)) - 1
+        if inside >= 0 and segments[inside][0] <= position < segments[inside][1]:
+            return segments
+        return None
+
+    def add_block(self, segments: list[tuple[int, int]]) -> None:
+        start = segments[0][0]
+        if start not in self.blocks:
+            bisect.insort(self.block_starts, start)
+        self.blocks[start] = segments
 
     def find(self, alphabet: str, position: int) -> tuple[int, int] | None:
         starts = self.starts.get(alphabet)
@@ -271,52 +312,67 @@ def _span(view: bytes, position: int, alphabet: str) -> tuple[int, int]:
 
 def _wrapped_segments(view: bytes, position: int) -> list[tuple[int, int]]:
     """The run's pieces: the span on the needle's line, plus whole lines above and below
-    when the text is wrapped at a fixed width (64 or 76, the MIME and PEM widths)."""
+    when the text is wrapped at a fixed width (64 or 76, the MIME and PEM widths). A
+    block is joined once per view: every needle met inside it reuses the join."""
+    cache: _SpanCache | None = getattr(_SPANS, "cache", None)
+    if cache is not None:
+        known = cache.block(position)
+        if known is not None:
+            return known
+    segments = _join_wrapped(view, position)
+    if cache is not None and len(segments) > 1:
+        cache.add_block(segments)
+    return segments
+
+
+_B64_CHAR = rb"[A-Za-z0-9+/_\-]"
+# A full-width line above, read backwards (the text reversed): its newline, then exactly
+# `width` base64 characters, then only indentation back to the line's start.
+_LINE_ABOVE = {
+    width: re.compile(rb"\n\r?(" + _B64_CHAR + b"{%d})[ \t]*(?=\n|\\Z)" % width)
+    for width in WRAP_WIDTHS
+}
+# The next line below: after the line break and indentation, a run of at most `width`.
+_LINE_BELOW = {
+    width: re.compile(rb"\r?\n[ \t]*(" + _B64_CHAR + b"{1,%d})(?!" % width + _B64_CHAR + b")")
+    for width in WRAP_WIDTHS
+}
+
+
+def _join_wrapped(view: bytes, position: int) -> list[tuple[int, int]]:
+    """`_wrapped_segments` without the cache: each line matched by one C-speed regex."""
     start, end = _span(view, position, "base64")
     width = end - start if end - start in WRAP_WIDTHS else None
-    above: list[tuple[int, int]] = []
-    below: list[tuple[int, int]] = []
     budget = MAX_RUN // 64
+    above: list[tuple[int, int]] = []
     # Upwards: each line above must be one full-width run of base64, alone on its line
     # (after indentation), and this span must start its own line.
     line_start = view.rfind(b"\n", 0, start) + 1
-    if view[line_start:start].strip(b" \t") == b"":
-        cursor = line_start
-        while cursor > 0 and len(above) < budget:
-            prev_end = cursor - 1
-            if prev_end > 0 and view[prev_end - 1] == 13:  # \r\n
-                prev_end -= 1
-            if prev_end <= 0:
+    if line_start > 0 and view[line_start:start].strip(b" \t") == b"":
+        floor = max(0, line_start - MAX_RUN)
+        backwards = view[floor:line_start][::-1]
+        widths = (width,) if width else WRAP_WIDTHS
+        for candidate in widths:
+            pattern, cursor = _LINE_ABOVE[candidate], 0
+            while len(above) < budget:
+                line = pattern.match(backwards, cursor)
+                if line is None:
+                    break
+                a, b = line.span(1)
+                above.append((line_start - b, line_start - a))
+                cursor = line.end()
+            if above:
+                width = candidate
                 break
-            a, b = _span(view, prev_end - 1, "base64")
-            b = min(b, prev_end)
-            if b != prev_end or b - a not in WRAP_WIDTHS or (width and b - a != width):
-                break
-            prev_start = view.rfind(b"\n", 0, a) + 1
-            if view[prev_start:a].strip(b" \t") != b"":
-                break
-            width = b - a
-            above.append((a, b))
-            cursor = prev_start
-    # Downwards: while the last line is full width, take the next line.
+    below: list[tuple[int, int]] = []
     last = (start, end)
+    # Downwards: while the last line is full width, take the next line.
     while width and last[1] - last[0] == width and len(below) < budget:
-        nxt = last[1]
-        if view[nxt : nxt + 2] == b"\r\n":
-            nxt += 2
-        elif view[nxt : nxt + 1] == b"\n":
-            nxt += 1
-        else:
+        line = _LINE_BELOW[width].match(view, last[1])
+        if line is None:
             break
-        while nxt < len(view) and view[nxt] in b" \t":
-            nxt += 1
-        if nxt >= len(view):
-            break
-        a, b = _span(view, nxt, "base64")
-        if a != nxt or b == a or b - a > width:
-            break
-        below.append((a, b))
-        last = (a, b)
+        last = line.span(1)
+        below.append(last)
     return [*reversed(above), (start, end), *below]
 
 

@@ -15,6 +15,7 @@ from fastaudit.unwrap.magic import container_kind
 
 @functools.lru_cache(maxsize=16)
 def needles_for(prefixes: tuple[str, ...]) -> tuple[encoded.Needle, ...]:
+    """Every encoded form of the prefixes, built once per set of prefixes."""
     return encoded.prefix_needles(tuple(p.encode("ascii") for p in prefixes))
 
 
@@ -23,15 +24,41 @@ def _heads(spec: KeySpec) -> tuple[bytes, ...]:
 
 
 @functools.lru_cache(maxsize=16)
+def _patterns(prefixes: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The automaton's patterns, each once: every needle's text, then a quote before each
+    prefix's start (where a split literal begins)."""
+    heads = tuple(dict.fromkeys(p.encode("ascii")[:4] for p in prefixes))
+    patterns = [n.text for n in needles_for(prefixes)]
+    patterns += [quote + head for head in heads for quote in (b'"', b"'", b"`")]
+    return tuple(dict.fromkeys(patterns))
+
+
+@functools.lru_cache(maxsize=16)
 def _gate(prefixes: tuple[str, ...]) -> Any:
     """One multi-pattern automaton over every needle: a single pass over the bytes,
     whatever the number of encodings and alignments."""
     import ahocorasick_rs
 
-    heads = tuple(dict.fromkeys(p.encode("ascii")[:4] for p in prefixes))
-    patterns = [n.text for n in needles_for(prefixes)]
-    patterns += [quote + head for head in heads for quote in (b'"', b"'", b"`")]
-    return ahocorasick_rs.BytesAhoCorasick(list(dict.fromkeys(patterns)))
+    return ahocorasick_rs.BytesAhoCorasick(list(_patterns(prefixes)))
+
+
+def present_needles(data: bytes, spec: KeySpec) -> tuple[encoded.Needle, ...]:
+    """The encoded-prefix needles that occur in `data`, found in one windowed pass of the
+    automaton (not one search per needle): the readers follow only these."""
+    needles = needles_for(spec.prefixes)
+    automaton = _gate(spec.prefixes)
+    seen: set[int] = set()
+    size = len(data)
+    with memoryview(data) as view:
+        start = 0
+        while start < size:
+            with view[start : start + GATE_WINDOW] as window:
+                seen.update(match[0] for match in automaton.find_matches_as_indexes(window))
+            if start + GATE_WINDOW >= size:
+                break
+            start += GATE_WINDOW - GATE_OVERLAP
+    texts = {_patterns(spec.prefixes)[i] for i in seen}
+    return tuple(n for n in needles if n.text in texts)
 
 
 def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
@@ -76,6 +103,7 @@ class HistoryGate:
         self._automaton = _gate(spec.prefixes)
 
     def matches(self, data: bytes | memoryview) -> bool:
+        """Whether a blob (or a piece of a large one) may hold a key in any disguise."""
         return gate_matches(self._automaton, data) or _base64_head(data)
 
 

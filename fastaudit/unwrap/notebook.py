@@ -21,6 +21,7 @@ class CellText:
 
     @property
     def line(self) -> int:
+        """The file's line where this text begins."""
         return self.lines[0]
 
     def line_of(self, inner: int | None) -> int:
@@ -31,6 +32,7 @@ class CellText:
 
 
 def is_notebook(view: bytes) -> bool:
+    """Whether the content looks like a Jupyter notebook (cheap: no parse)."""
     head = view[:4096].lstrip()
     return head.startswith(b"{") and b'"cells"' in view and b'"nbformat"' in view
 

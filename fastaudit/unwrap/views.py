@@ -11,7 +11,7 @@ from fastaudit.detect import KeySpec, KeyVault, find_keys
 from fastaudit.findings import Finding
 from fastaudit.limits import Budget, LimitHit, UnwrapLimits
 from fastaudit.unwrap import containers, encoded, literals, notebook
-from fastaudit.unwrap.gate import _heads, may_hide_keys, needles_for
+from fastaudit.unwrap.gate import _heads, may_hide_keys, present_needles
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,9 @@ class _Walk:
         finders = kind is not None or may_hide_keys(view, self.spec) or is_top
         if not finders:
             return
+        present = present_needles(view, self.spec) if kind is None else ()
         if depth >= self.limits.max_depth:
-            if (
-                kind is not None
-                or any(n.text in view for n in needles_for(self.spec.prefixes))
-                or encoded.looks_base64(view)
-            ):
+            if kind is not None or present or encoded.looks_base64(view):
                 self.budget.warn(
                     self.path,
                     f"content nested deeper than {self.limits.max_depth} layers "
@@ -87,7 +84,7 @@ class _Walk:
             self._container(kind, view, context, depth, is_top)
             return
         capped: list[str] = []
-        runs = list(encoded.find_runs(view, needles_for(self.spec.prefixes), capped))
+        runs = list(encoded.find_runs(view, present, capped))
         for note in capped:
             self.budget.warn(self.path, note)
         if not runs:
