@@ -582,20 +582,14 @@ def baseline_command(
     paths: tuple[Path, ...], all_files: bool, output: Path | None, config_path: Path | None
 ) -> int:
     """Write a baseline of today's findings so CI fails only on new ones."""
-    from fastaudit import baseline as baselines
-    from fastaudit import scan as scanning
+    from fastaudit.commands.baseline import write_baseline
     from fastaudit.output import write_output
-    from fastaudit.sources.files import exclude_matcher, report_root, select
 
-    targets = list(paths) or [Path.cwd()]
-    root = report_root(targets)
-    from fastaudit.commands import load_config
-
-    cfg = load_config(config_path, root)
-    selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
-    result = scanning.scan_files(selection, cfg.key_spec)
     counted: list[int] = []
-    write_output(output, lambda stream: counted.append(baselines.dump(result.findings, stream)))
+    write_output(
+        output,
+        lambda stream: counted.append(write_baseline(paths, all_files, config_path, stream)),
+    )
     say(f"baseline holds {counted[0]} accepted finding(s)")
     return 0
 
@@ -604,22 +598,9 @@ def baseline_command(
 @click.argument("baseline_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def portable_ds_baseline(baseline_file: Path) -> int:
     """Make a detect-secrets baseline's plugin paths repository-relative (portable)."""
-    import json
+    from fastaudit.commands.baseline import portable_ds_baseline as rewrite
 
-    from fastaudit import jsonio
-    from fastaudit.ds_plugin import portable_plugin_paths
-    from fastaudit.errors import InputError
-    from fastaudit.output import atomic_text_file
-    from fastaudit.sources.files import report_root
-
-    document = jsonio.load(baseline_file, "detect-secrets baseline")
-    if not isinstance(document, dict) or "plugins_used" not in document:
-        raise InputError(f"{baseline_file} is not a detect-secrets baseline")
-    changed = portable_plugin_paths(document, str(report_root([baseline_file.resolve().parent])))
-    if changed:
-        with atomic_text_file(baseline_file) as stream:
-            json.dump(document, stream, indent=2)
-            stream.write("\n")
+    changed = rewrite(baseline_file)
     for path in changed:
         say(f"plugin path now {path}")
     if not changed:
@@ -730,37 +711,21 @@ def trends_command(
     """Open findings, new vs fixed, time to fix, SLA and key lifecycles across stored runs."""
     import functools
 
-    from fastaudit import store
-    from fastaudit.commands import load_config
+    from fastaudit.commands.trends import trends
     from fastaudit.output import write_output
     from fastaudit.report.html import render_trends
     from fastaudit.report.json_report import render_trends as trends_json
     from fastaudit.sanitize import clean_text
-    from fastaudit.store import trends
+    from fastaudit.store.trends import summary_text
 
-    cfg = load_config(config_path, Path.cwd())
-    url = store.normalise_url(db_url)
-    engine = store.open_engine(url, create=False)
-    try:
-        stored = trends.read(engine)
-    finally:
-        engine.dispose()
-    latest = stored.runs[-1].as_of if stored.runs else None
-    document = trends.compute(
-        stored,
-        since=trends.parse_since(since, latest),
-        repo=repo_name,
-        sla_days=cfg.sla_days,
-        max_age_days=cfg.max_age_days,
-    )
-    shown = store.display_url(url)
+    done = trends(db_url, since, repo_name, config_path)
     if json_path is not None:
-        write_output(json_path, functools.partial(trends_json, document))
+        write_output(json_path, functools.partial(trends_json, done.document))
         say(f"wrote trends JSON to {json_path}")
     if html_path is not None:
-        write_output(html_path, lambda stream: render_trends(document, stream, shown))
+        write_output(html_path, lambda stream: render_trends(done.document, stream, done.store))
         say(f"wrote trends page to {html_path}")
-    click.echo(clean_text(trends.summary_text(document, shown), human=True))
+    click.echo(clean_text(summary_text(done.document, done.store), human=True))
     return 0
 
 

@@ -429,3 +429,22 @@ def test_readme_shows_both_snippets() -> None:
     remote = yaml.safe_load(gitlab)["include"][0]["remote"]
     assert remote.endswith("ci/gitlab/fastaudit.gitlab-ci.yml")
     assert (REPO_ROOT / "ci" / "gitlab" / "fastaudit.gitlab-ci.yml").is_file()
+
+
+def test_gitlab_audit_mode_prints_its_report_once(origin: Origin, tmp_path: Path) -> None:
+    """The gate calls the audit command itself: one text report on stdout, and no
+    temporary file named anywhere (it once ran the command line and re-read a report)."""
+    project = clone(origin, tmp_path / "project", "--branch", "feature")
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "fastaudit"), "ci", "gitlab", "--mode", "audit"],
+        cwd=project,
+        env={**os.environ, "CI_PROJECT_DIR": str(project), "CI_COMMIT_SHA": origin.head},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count("How to fix:") == 1
+    assert "fastaudit-ci-" not in proc.stdout + proc.stderr
+    report = json.loads((project / "gl-secret-detection-report.json").read_text())
+    assert report["vulnerabilities"]

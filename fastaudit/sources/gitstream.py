@@ -45,6 +45,8 @@ class Gate(Protocol):
 
     # Bytes a match can span: a large blob's pieces are tested overlapping by this much.
     overlap: int
+    # The needles `matches` also answers for: a blob is not searched for them again.
+    covers: frozenset[bytes]
 
     def matches(self, data: bytes | memoryview) -> bool:
         """Whether `data` may hold what the caller looks for."""
@@ -267,16 +269,18 @@ def _select_small(
         return None
     if kind == b"blob" and end - start < 1024 and buf.startswith(LFS_POINTER, start):
         stats.lfs_pointers += 1
+    gate = search.gate if kind == b"blob" else None
+    skip = gate.covers if gate is not None else frozenset()
     for needle in search.needles:
-        if buf.find(needle, start, end) >= 0:
+        if needle not in skip and buf.find(needle, start, end) >= 0:
             return bytes(buf[start:end])
     if kind != b"blob":
         return None
     if search.magics and buf.startswith(search.magics, start):
         return bytes(buf[start:end])
-    if search.gate is not None:
+    if gate is not None:
         with memoryview(buf) as whole, whole[start:end] as blob:
-            matched = search.gate.matches(blob)
+            matched = gate.matches(blob)
         if matched:
             return bytes(buf[start:end])
     return None
@@ -299,10 +303,12 @@ def _search_large(pipe: _Pipe, size: int, kind: bytes, search: Search) -> bool |
         if kind != b"tree" and not found:
             piece = bytes(pipe.buf[pipe.pos : pipe.pos + take])
             window = tail + piece
+            blob_gate = gate if kind == b"blob" else None
+            skip = blob_gate.covers if blob_gate is not None else frozenset()
             found = (
                 (first and bool(search.magics) and piece.startswith(search.magics))
-                or any(n in window for n in search.needles)
-                or (kind == b"blob" and gate is not None and gate.matches(window))
+                or any(n in window for n in search.needles if n not in skip)
+                or (blob_gate is not None and blob_gate.matches(window))
             )
             tail = window[-overlap:]
         first = False

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from fastaudit.detect import KeySpec
 from fastaudit.unwrap import encoded
 from fastaudit.unwrap.magic import container_kind
+from fastaudit.unwrap.multisearch import OVERLAP, MultiSearch
 
 
 @functools.lru_cache(maxsize=16)
@@ -34,31 +34,17 @@ def _patterns(prefixes: tuple[str, ...]) -> tuple[bytes, ...]:
 
 
 @functools.lru_cache(maxsize=16)
-def _gate(prefixes: tuple[str, ...]) -> Any:
-    """One multi-pattern automaton over every needle: a single pass over the bytes,
-    whatever the number of encodings and alignments."""
-    import ahocorasick_rs
-
-    return ahocorasick_rs.BytesAhoCorasick(list(_patterns(prefixes)))
+def _gate(prefixes: tuple[str, ...]) -> MultiSearch:
+    """Every needle in one search: a single pass over the bytes, whatever the number of
+    encodings and alignments."""
+    return MultiSearch(_patterns(prefixes))
 
 
 def present_needles(data: bytes, spec: KeySpec) -> tuple[encoded.Needle, ...]:
-    """The encoded-prefix needles that occur in `data`, found in one windowed pass of the
-    automaton (not one search per needle): the readers follow only these."""
-    needles = needles_for(spec.prefixes)
-    automaton = _gate(spec.prefixes)
-    seen: set[int] = set()
-    size = len(data)
-    with memoryview(data) as view:
-        start = 0
-        while start < size:
-            with view[start : start + GATE_WINDOW] as window:
-                seen.update(match[0] for match in automaton.find_matches_as_indexes(window))
-            if start + GATE_WINDOW >= size:
-                break
-            start += GATE_WINDOW - GATE_OVERLAP
-    texts = {_patterns(spec.prefixes)[i] for i in seen}
-    return tuple(n for n in needles if n.text in texts)
+    """The encoded-prefix needles that occur in `data`, found in one pass (not one search
+    per needle): the readers follow only these."""
+    texts = _gate(spec.prefixes).present(data)
+    return tuple(n for n in needles_for(spec.prefixes) if n.text in texts)
 
 
 def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
@@ -66,29 +52,18 @@ def may_hide_keys(data: bytes, spec: KeySpec) -> bool:
     start, then one pass for every needle."""
     if container_kind(data) is not None or encoded.looks_base64(data):
         return True
-    return gate_matches(_gate(spec.prefixes), data)
+    return _gate(spec.prefixes).any(data)
 
 
-# The automaton lists every match it finds; a file made of one needle repeated would make
-# that list forty times the file's size. It is asked one window at a time instead, and
-# the first window with a match answers.
-GATE_WINDOW = 256 * 1024
-GATE_OVERLAP = 256  # longer than any needle: a match across two windows is still seen
+GATE_OVERLAP = OVERLAP
 
 
-def gate_matches(gate: Any, data: bytes | bytearray | memoryview) -> bool:
-    """Whether `gate` matches anywhere in `data`, in memory bounded by one window."""
-    size = len(data)
-    if size <= GATE_WINDOW:
-        return bool(gate.find_matches_as_indexes(data))
-    with memoryview(data) as view:
-        start = 0
-        while start < size:
-            with view[start : start + GATE_WINDOW] as window:
-                if gate.find_matches_as_indexes(window):
-                    return True
-            start += GATE_WINDOW - GATE_OVERLAP
-    return False
+@functools.lru_cache(maxsize=16)
+def _history_search(prefixes: tuple[str, ...]) -> MultiSearch:
+    """The gate's patterns plus the plain prefixes (all free of NUL, so Hyperscan takes
+    them as literals, its fastest mode)."""
+    plain = [p.encode("ascii") for p in prefixes]
+    return MultiSearch(tuple(dict.fromkeys([*plain, *_patterns(prefixes)])))
 
 
 class HistoryGate:
@@ -100,11 +75,14 @@ class HistoryGate:
     overlap = GATE_OVERLAP
 
     def __init__(self, spec: KeySpec) -> None:
-        self._automaton = _gate(spec.prefixes)
+        self._automaton = _history_search(spec.prefixes)
+        # The plain prefixes are among its patterns: a blob needs one pass for them and
+        # every encoded form, not a search per prefix and then this one.
+        self.covers = frozenset(spec.prefix_bytes)
 
     def matches(self, data: bytes | memoryview) -> bool:
         """Whether a blob (or a piece of a large one) may hold a key in any disguise."""
-        return gate_matches(self._automaton, data) or _base64_head(data)
+        return self._automaton.any(data) or _base64_head(data)
 
 
 _BASE64_HEAD = re.compile(rb"[A-Za-z0-9+/_\-]{64}")
