@@ -26,7 +26,7 @@ class MultiSearch:
 
     def __init__(self, patterns: Sequence[bytes], *, hyperscan: bool = True) -> None:
         self.patterns = tuple(patterns)
-        self._database = _hyperscan_database(self.patterns) if hyperscan else None
+        self._database: Any = _hyperscan_database(self.patterns) if hyperscan else None
         self._scratch = threading.local()  # Hyperscan's scratch space is per thread
         self._automaton: Any = None
         if self._database is None:
