@@ -30,6 +30,7 @@ from fastaudit.detect import generate_key, redact
 
 from .conftest import Repo
 from .test_ci_gates import outputs, run_action, runner_env
+from .test_disguise import _tar, _zip
 from .test_org_audit import dask_cluster  # a shared fixture
 from .test_verify import FakeToolsFast, api  # the local Tools.FAST stand-in
 
@@ -37,24 +38,6 @@ BIN = Path(sys.executable).parent
 PLUGIN = Path(__file__).resolve().parent.parent / "plugins" / "fast_api_key.py"
 
 Place = tuple[str, str, int]  # (redacted key, path, line)
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _tgz(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def _notebook(split_key: str, output_key: str) -> str:
@@ -107,7 +90,7 @@ def _corpus() -> tuple[dict[str, str | bytes], set[Place]]:
         + "\n",
         "web/page.html": "<p>\n" + "".join(f"&#{ord(c)};" for c in k["ent"]) + "\n</p>\n",
         "dist/bundle.zip": _zip({"inner/secret.txt": f"K={k['zip']}\n".encode()}),
-        "backup.tgz": _tgz({"db/dump.sql": f"-- dump\n'{k['tgz']}'\n".encode()}),
+        "backup.tgz": _tar({"db/dump.sql": f"-- dump\n'{k['tgz']}'\n".encode()}, "w:gz"),
         "client.py": f'import os\n\nKEY = "{k["split"][:half]}" + "{k["split"][half:]}"\n',
         "analysis.ipynb": _notebook(k["nb_split"], k["nb_out"]),
         # Decoys: none is a key.
