@@ -37,6 +37,14 @@ def test_both_engines_agree(engines: tuple[MultiSearch, MultiSearch], parts: lis
     assert fast.any(data) == automaton.any(memoryview(data)) == bool(expected)
 
 
+def test_overlapping_patterns_are_all_present() -> None:
+    """`%66` then the hex of the prefix starting inside it: both occur (the automaton once
+    resumed after the first match and missed the second)."""
+    data = b"%6666173745f70726f645f"
+    for engine in (MultiSearch(PATTERNS), MultiSearch(PATTERNS, hyperscan=False)):
+        assert {b"%66", b"666173745f70726f645f"} <= engine.present(data)
+
+
 def test_a_match_across_the_automatons_windows_is_seen() -> None:
     automaton = MultiSearch(PATTERNS, hyperscan=False)
     data = b"x" * (WINDOW - 3) + b"%66" + b"y" * WINDOW

@@ -63,7 +63,9 @@ class MultiSearch:
         with memoryview(data) as view:
             for start in range(0, max(size, 1), WINDOW - OVERLAP):
                 with view[start : start + WINDOW] as window:
-                    seen.update(m[0] for m in self._automaton.find_matches_as_indexes(window))
+                    # Overlapping: a pattern starting inside another's match counts too.
+                    matches = self._automaton.find_matches_as_indexes(window, overlapping=True)
+                    seen.update(m[0] for m in matches)
                 if start + WINDOW >= size:
                     break
         return {self.patterns[i] for i in seen}
