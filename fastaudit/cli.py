@@ -153,7 +153,10 @@ def scan(
     """Scan files and directories for Tools.FAST keys and http:// Tools.FAST URLs.
 
     In a git work tree: tracked files plus untracked files that are not ignored.
+    `scan -` scans standard input (reported as `-`).
     """
+    import sys
+
     from fastaudit.commands.scan import ScanRequest
     from fastaudit.commands.scan import scan as run
 
@@ -169,6 +172,7 @@ def scan(
             fail_on=fail_on,
             fail_on_unopened=fail_on_unopened,
             config=config_path,
+            stdin=sys.stdin.buffer if paths == (Path("-"),) else None,
         )
     )
     _emit(done.report, output_format, output)
@@ -639,7 +643,10 @@ _DB_URL = click.option(
     "db_url",
     metavar="URL",
     default=None,
-    help="SQLAlchemy URL or SQLite file path [default: the SQLite store in the user data dir].",
+    is_flag=False,
+    flag_value="default",
+    help="SQLAlchemy URL or SQLite file path; --db alone, or no --db, is the default SQLite "
+    "store in the user data dir.",
 )
 
 
@@ -725,7 +732,9 @@ def trends_command(
     if html_path is not None:
         write_output(html_path, lambda stream: render_trends(done.document, stream, done.store))
         say(f"wrote trends page to {html_path}")
-    click.echo(clean_text(summary_text(done.document, done.store), human=True))
+    # Cleaned line by line: human text escapes a line break, and these are lines.
+    for line in summary_text(done.document, done.store).splitlines():
+        click.echo(clean_text(line, human=True))
     return 0
 
 

@@ -371,3 +371,26 @@ def test_staged_content_is_read_in_pieces(
 
     found = sorted((f["path"], f["line"], f["source"]) for f in result.json()["findings"])
     assert found == [("big.txt", 2001, "staged"), ("small.env", 1, "staged")]
+
+
+def test_scan_dash_reads_standard_input(tmp_path: Path) -> None:
+    """`fastaudit scan -` scans what is piped in, reported as `-`, as gitleaks'
+    `stdin` does: one key, its line, the exit code."""
+    import json as json_module
+    import subprocess
+    import sys
+
+    from fastaudit.detect import generate_key, redact
+
+    key = generate_key()
+    scan = subprocess.run(
+        [str(Path(sys.executable).parent / "fastaudit"), "scan", "-", "--format", "json"],
+        input=f"first line\nKEY={key}\n".encode(),
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert scan.returncode == 1, scan.stderr
+    (finding,) = json_module.loads(scan.stdout)["findings"]
+    assert (finding["path"], finding["line"], finding["redacted"]) == ("-", 2, redact(key))
+    assert key.encode() not in scan.stdout + scan.stderr

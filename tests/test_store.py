@@ -610,3 +610,19 @@ def test_history_and_check_keep_their_runs_too(
     assert "FAST101" in new_key_rules
     outcomes = {(r.rule_id, r.outcome) for r in rows(url, select(t.check_results))}
     assert ("FAST101", "fail") in outcomes
+
+
+def test_trends_with_db_alone_reads_the_default_store_in_lines(
+    repo: Repo, run_cli: Any, make_key: Any
+) -> None:
+    """`--db` alone means the default store, for `trends` as for `history`, and the
+    summary is printed as lines (it once showed a literal `\\n` between them)."""
+    repo.write("x.env", f"FAST_API_KEY={make_key()}\n")
+    repo.commit("key")
+    assert run_cli("history", str(repo.path), "--db").code == 1
+    shown = run_cli("trends", "--db")
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert len(lines) >= 3 and "\\n" not in shown.out
+    assert ": 1 run, " in lines[0]
+    assert lines[1].startswith("open now: ")

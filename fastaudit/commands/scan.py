@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from fastaudit.commands import (
     Outcome,
@@ -37,6 +37,8 @@ class ScanRequest:
     fail_on_unopened: bool | None = None
     config: Path | None = None
     cwd: Path | None = None
+    # `scan -`: the bytes to scan instead of paths (standard input), named "-".
+    stdin: IO[bytes] | None = None
 
 
 def scan(request: ScanRequest) -> Outcome:
@@ -48,7 +50,15 @@ def scan(request: ScanRequest) -> Outcome:
 
     cwd = request.cwd or Path.cwd()
     vault = KeyVault() if request.verify else None
-    if request.staged:
+    if request.stdin is not None:
+        from fastaudit.engine import CHUNK_SIZE
+
+        root = cwd
+        cfg = load_config(request.config, root, fail_on_unopened=request.fail_on_unopened)
+        stream = request.stdin
+        pieces = iter(lambda: stream.read(CHUNK_SIZE), b"")
+        result = scanning.scan_blobs([("-", pieces)], cfg.key_spec, "worktree", vault=vault)
+    elif request.staged:
         root = scanning.staged_root(cwd)
         cfg = load_config(request.config, root, fail_on_unopened=request.fail_on_unopened)
         result = scanning.scan_staged(root, cfg.key_spec, exclude_matcher(cfg.exclude), vault)

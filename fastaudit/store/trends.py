@@ -451,7 +451,8 @@ def summary_text(document: Mapping[str, Any], store: str) -> str:
         )
     last = runs[-1]
     lines = [
-        f"{store}: {window['runs']} runs, {window['first']} to {window['last']}"
+        f"{store}: {window['runs']} run{'' if window['runs'] == 1 else 's'}, "
+        f"{window['first']} to {window['last']}"
         + (f", repository {window['repository']}" if window["repository"] else ""),
         "open now: "
         + ", ".join(f"{last['open'][s]} {s}" for s in SEVERITIES if last["open"][s])
