@@ -17,6 +17,7 @@ import click
 
 from fastaudit import __version__
 from fastaudit.console import say
+from fastaudit.words import plural
 
 if TYPE_CHECKING:
     from fastaudit.report import Report
@@ -53,7 +54,8 @@ def _common_options(func: F) -> F:
         click.option(
             "--baseline",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Only findings not in this baseline count (fastaudit or detect-secrets).",
+            help="Only findings this baseline does not accept count (fastaudit's, "
+            "detect-secrets', or a gitleaks JSON report).",
         ),
         click.option(
             "--fail-on",
@@ -398,22 +400,8 @@ def _report_files(func: F) -> F:
     help="Continue an interrupted run: repositories already done are not audited again.",
 )
 @_db_option
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    help="What to print on stdout.",
-    show_default=True,
-)
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 at or above this.")
 @_unopened_option
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Settings file.",
-)
+@_common_options
 def audit(
     repos: tuple[str, ...],
     repos_file: Path | None,
@@ -439,9 +427,11 @@ def audit(
     repo_settings: bool,
     resume_id: str | None,
     db_url: str | None,
-    output_format: str,
-    fail_on: str | None,
     fail_on_unopened: bool | None,
+    output_format: str,
+    output: Path | None,
+    baseline: Path | None,
+    fail_on: str | None,
     config_path: Path | None,
 ) -> int:
     """Scan + history of each repository + inventory checks (+ --verify), one report.
@@ -473,6 +463,7 @@ def audit(
             repo_settings=repo_settings,
             resume_id=resume_id,
             db_url=db_url,
+            baseline=baseline,
             fail_on=fail_on,
             fail_on_unopened=fail_on_unopened,
             config=config_path,
@@ -488,7 +479,7 @@ def audit(
             "gitlab": gitlab_path,
         },
     )
-    _emit(done.report, output_format, None)
+    _emit(done.report, output_format, output)
     return done.code
 
 
@@ -501,7 +492,19 @@ def audit(
     type=click.Choice(OUTPUT_FORMATS),
     default="text",
     show_default=True,
-    help="What to print on stdout (when no file option is given).",
+    help="Report format (printed, or written to --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here (atomically) instead of stdout.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Leave out the findings this baseline accepts (fastaudit, detect-secrets or a "
+    "gitleaks JSON report).",
 )
 def report_command(
     findings_json: Path,
@@ -511,11 +514,16 @@ def report_command(
     junit_path: Path | None,
     gitlab_path: Path | None,
     output_format: str,
+    output: Path | None,
+    baseline: Path | None,
 ) -> int:
     """Re-render a saved JSON report as HTML, SARIF, JUnit, GitLab's format or text."""
     from fastaudit import saved
+    from fastaudit.commands import apply_baseline
 
     report = saved.load_report(findings_json)
+    if baseline is not None:
+        report.findings = apply_baseline(list(report.findings), baseline, report.stats)
     targets = {
         "html": html_path,
         "json": json_path,
@@ -524,8 +532,8 @@ def report_command(
         "gitlab": gitlab_path,
     }
     _write_reports(report, targets)
-    if not any(targets.values()):
-        _emit(report, output_format, None)
+    if output is not None or not any(targets.values()):
+        _emit(report, output_format, output)
     return 0
 
 
@@ -571,6 +579,14 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--all-files", is_flag=True, help="Include ignored files.")
 @click.option(
+    "--history/--no-history",
+    "with_history",
+    default=True,
+    show_default=True,
+    help="In a git repository, accept what every commit of its history holds too, so "
+    "`history`, `audit` and the CI gates fail only on new keys.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -583,7 +599,11 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
     help="Settings file.",
 )
 def baseline_command(
-    paths: tuple[Path, ...], all_files: bool, output: Path | None, config_path: Path | None
+    paths: tuple[Path, ...],
+    all_files: bool,
+    with_history: bool,
+    output: Path | None,
+    config_path: Path | None,
 ) -> int:
     """Write a baseline of today's findings so CI fails only on new ones."""
     from fastaudit.commands.baseline import write_baseline
@@ -592,9 +612,11 @@ def baseline_command(
     counted: list[int] = []
     write_output(
         output,
-        lambda stream: counted.append(write_baseline(paths, all_files, config_path, stream)),
+        lambda stream: counted.append(
+            write_baseline(paths, all_files, config_path, stream, with_history=with_history)
+        ),
     )
-    say(f"baseline holds {counted[0]} accepted finding(s)")
+    say(f"baseline holds {plural(counted[0], 'accepted finding')}")
     return 0
 
 

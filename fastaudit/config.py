@@ -6,6 +6,7 @@ the default would make an audit report lie about what it checked.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -42,6 +43,9 @@ class Config:
     min_length: int = DEFAULT_MIN_LENGTH
     max_length: int = DEFAULT_MAX_LENGTH
     exclude: tuple[str, ...] = ()
+    # Keys accepted by fingerprint (the sha256 every report shows): `<sha256>` anywhere,
+    # `<sha256>:<path>` at one path.
+    allow_fingerprints: tuple[str, ...] = ()
     max_findings_per_file: int = DEFAULT_MAX_FINDINGS_PER_RULE
     # Keys in disguise: encodings, compressed data, archives, split literals, notebooks.
     unwrap: bool = True
@@ -218,7 +222,16 @@ def from_mapping(table: Mapping[str, Any], source: str) -> Config:
         raise ConfigError(f"{source}: {exc}") from None
     if config.exclude:
         _check_exclude(config.exclude, source)
+    for value in config.allow_fingerprints:
+        if not _FINGERPRINT.fullmatch(value.partition(":")[0]):
+            raise ConfigError(
+                f"{source}: setting 'allow_fingerprints' needs a 64-digit hex sha256 "
+                f"(optionally ':path'), got {value[:80]!r}"
+            )
     return config
+
+
+_FINGERPRINT = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _check_exclude(patterns: tuple[str, ...], source: str) -> None:

@@ -178,7 +178,11 @@ def scan_chunks(
                 if vault is not None:
                     vault.add(hit)
                 reported[rule_id] += 1
-                events.append((hit.start, hit.end, key_finding(hit, path, rule_id, source)))
+                keyed = key_finding(hit, path, rule_id, source)
+                line_text = masked_line(buf, hit, spec)
+                if line_text is not None:
+                    keyed = keyed.with_changes(snippet=line_text)
+                events.append((hit.start, hit.end, keyed))
             url_budget = cap - reported["FAST003"]
             for event in _url_events(buf, path, source, lo, hi, url_budget, over):
                 reported["FAST003"] += 1
@@ -210,6 +214,39 @@ def scan_chunks(
         base, buf = new_base, keep
     for rule, count in sorted(over.items()):
         stats.capped.append((path, rule, count))
+
+
+# How much of the line a snippet shows on each side of the key.
+SNIPPET_SIDE = 60
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{24,}")
+
+
+def masked_line(buf: bytes, hit: KeyHit, spec: KeySpec) -> str | None:
+    """The key's line as a person would recognise it, shortened around the key: the key
+    shown redacted, any other key on the line reduced to its prefix, and any other long
+    token (which could be a key in another encoding) elided. None when the key is not
+    plain text in `buf` (a UTF-16 hit)."""
+    if buf[hit.start : hit.end] != hit.key.encode("ascii", "replace"):
+        return None
+    line_start = buf.rfind(b"\n", 0, hit.start) + 1
+    line_end = buf.find(b"\n", hit.end)
+    if line_end < 0:
+        line_end = len(buf)
+    lo = max(line_start, hit.start - SNIPPET_SIDE)
+    hi = min(line_end, hit.end + SNIPPET_SIDE)
+    before = _mask_text(buf[lo : hit.start], spec)
+    after = _mask_text(buf[hit.end : hi], spec)
+    text = ("…" if lo > line_start else "") + before.lstrip()
+    text += hit.redacted + after.rstrip() + ("…" if hi < line_end else "")
+    return text
+
+
+def _mask_text(data: bytes, spec: KeySpec) -> str:
+    text = data.decode("utf-8", "replace")
+    text = "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
+    for prefix in spec.prefixes:
+        text = re.sub(re.escape(prefix) + r"[A-Za-z0-9_\-]+", prefix + "…", text)
+    return _LONG_TOKEN.sub("…", text)
 
 
 def _iter_key_hits(buf: bytes, spec: KeySpec, lo: int, hi: int) -> Iterator[KeyHit]:

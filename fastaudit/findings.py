@@ -238,6 +238,17 @@ RULES: Mapping[str, Rule] = _rules(
 )
 
 
+# A key in HEAD is FAST001 wherever it was read from; the title says where.
+SOURCE_TITLES: Mapping[tuple[str, str], str] = {
+    ("FAST001", "staged"): "Tools.FAST API key in staged changes",
+    ("FAST001", "history"): "Tools.FAST API key committed and still in HEAD",
+    ("FAST001", "range"): "Tools.FAST API key in the commits under review",
+    ("FAST002", "range"): "Tools.FAST API key in the commits under review (removed since)",
+    ("FAST001", "push"): "Tools.FAST API key in a pushed commit",
+    ("FAST002", "push"): "Tools.FAST API key in a pushed commit (removed in a later one)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One reason to act. Never holds a key: only its fingerprint and redacted form.
@@ -277,6 +288,9 @@ class Finding:
     decoded: tuple[str, ...] | None = None
     member: str | None = None
     inner_line: int | None = None
+    # The key's line with every key on it masked (its redacted form) and any other long
+    # token elided: what a person needs to recognise the place, never the secret.
+    snippet: str | None = None
 
     @property
     def rule(self) -> Rule:
@@ -290,8 +304,9 @@ class Finding:
 
     @property
     def title(self) -> str:
-        """The rule's title from the catalogue."""
-        return self.rule.title
+        """The rule's title, saying where the key was found: a staged key, a key in the
+        commits under review and a key in a pushed commit need different first steps."""
+        return SOURCE_TITLES.get((self.rule_id, self.source), self.rule.title)
 
     @property
     def remediation(self) -> str:
@@ -340,6 +355,7 @@ class Finding:
             "decoded": list(self.decoded) if self.decoded else None,
             "member": self.member_path,
             "inner_line": self.inner_line,
+            "snippet": self.snippet,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -417,6 +433,7 @@ class Finding:
             decoded=tuple(decoded) if decoded else None,
             member=member,
             inner_line=number("inner_line"),
+            snippet=text("snippet"),
         )
 
 

@@ -27,6 +27,7 @@ from fastaudit.errors import InputError
 from fastaudit.findings import RULES, Finding
 from fastaudit.sources import gitobjects as git
 from fastaudit.sources.gitproc import Deadline, current_deadline, run_git, under_deadline
+from fastaudit.words import plural
 
 COMMIT_MESSAGE = "(commit message)"
 TAG_MESSAGE = "(tag message)"
@@ -110,7 +111,8 @@ def scan_history(
     if repo.shallow:
         boundary = git.shallow_boundary(repo)
         result.warnings.append(
-            f"shallow clone: history behind {len(boundary)} boundary commit(s) is not in this "
+            f"shallow clone: history behind {plural(len(boundary), 'boundary commit')} is not "
+            "in this "
             "repository and was not scanned (git fetch --unshallow, then scan again)"
         )
 
@@ -143,7 +145,7 @@ def scan_history(
             lost = len(late_stats.unreadable) or len(deferred.oids)
             unreadable += lost
             result.warnings.append(
-                f"{lost} object(s) to unpack could not be read again"
+                f"{plural(lost, 'object')} to unpack could not be read again"
                 + (f": {late_stats.truncated}" if late_stats.truncated else "")
             )
         objects.update(unpacked)
@@ -196,7 +198,7 @@ def _head_and_outside(
     history holds only a pointer to: Git LFS files and submodules."""
     if stream_stats.lfs_pointers:
         result.warnings.append(
-            f"{stream_stats.lfs_pointers} Git LFS pointer(s): the files' content is stored "
+            f"{plural(stream_stats.lfs_pointers, 'Git LFS pointer')}: the files' content is stored "
             "outside git history and was not scanned (scan the checked-out files)"
         )
     try:
@@ -206,7 +208,7 @@ def _head_and_outside(
         return {}
     if submodules:
         result.warnings.append(
-            f"{len(submodules)} submodule(s) not scanned (their history is another "
+            f"{plural(len(submodules), 'submodule')} not scanned (their history is another "
             f"repository; run fastaudit history there): {', '.join(sorted(submodules)[:5])}"
         )
     return head_blobs
@@ -237,7 +239,8 @@ def _stats(
         "objects_unreadable": unreadable,
         "objects_recovered": stream_stats.recovered,
         "incomplete": (
-            f"{unreadable} git object(s) could not be read, so part of the history was not checked"
+            f"{plural(unreadable, 'git object')} could not be read, so part of the history "
+            "was not checked"
             if unreadable
             else None
         ),
@@ -255,17 +258,17 @@ def _unreadable_warnings(
     missing = [oid for oid in stats.missing if oid not in cached_hits]
     if missing:
         result.warnings.append(
-            f"{len(missing)} object(s) missing (first: {missing[0]}); "
+            f"{plural(len(missing), 'object')} missing (first: {missing[0]}); "
             "the repository may be corrupt (git fsck)"
         )
     if stats.unreadable:
         recovered = (
-            f"; {stats.recovered} object(s) were recovered from damaged pack(s) and scanned"
+            f"; {plural(stats.recovered, 'object')} from damaged packs were recovered and scanned"
             if stats.recovered
             else ""
         )
         result.warnings.append(
-            f"{len(stats.unreadable)} object(s) could not be read (first: "
+            f"{plural(len(stats.unreadable), 'object')} could not be read (first: "
             f"{stats.unreadable[0]}); every other object was scanned{recovered}"
         )
     named = {m for line in stats.git_errors for m in _OBJECT_ID.findall(line)}
@@ -273,7 +276,7 @@ def _unreadable_warnings(
     if stats.git_errors:
         result.warnings.append(
             f"git could not read some objects ({stats.git_errors[0]}; "
-            f"{len(stats.git_errors)} message(s)); every other object was scanned"
+            f"{plural(len(stats.git_errors), 'message')}); every other object was scanned"
         )
     errors = len(named) or (1 if stats.git_errors else 0)
     return len(missing) + len(stats.unreadable) + errors + (1 if stats.truncated else 0)
@@ -599,7 +602,7 @@ def _attribute(
             refs_cache, skipped = {}, 0
     if skipped:
         result.warnings.append(
-            f"{skipped} object(s) holding a key are not reachable from any ref (deleted "
+            f"{plural(skipped, 'object')} holding a key are not reachable from any ref (deleted "
             "branch, amended commit); add --all-objects to report them"
         )
     findings = _findings(repo, objects, locations, refs_cache, head_blobs, graph)

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from fastaudit import __version__
 from fastaudit.errors import NetworkError
+from fastaudit.words import plural
 
 if TYPE_CHECKING:
     import requests
@@ -140,7 +141,7 @@ class SafeClient:
                 reply = self._attempt(url, dict(headers or {}), host)
             except _Retryable as exc:
                 if attempt > self.retries:
-                    raise NetworkError(f"{host} {exc} after {attempt} attempt(s)") from None
+                    raise NetworkError(f"{host} {exc} after {plural(attempt, 'attempt')}") from None
                 self._wait(self.backoff * 2 ** (attempt - 1))
                 continue
             if 300 <= reply.status_code < 400:

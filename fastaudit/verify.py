@@ -31,6 +31,7 @@ from fastaudit.detect import KeyVault
 from fastaudit.errors import NetworkError
 from fastaudit.findings import Finding, Severity
 from fastaudit.http import API_KEY_HEADER, HttpReply, SafeClient, display_url, require_https
+from fastaudit.words import plural
 
 if TYPE_CHECKING:
     from fastaudit.config import Config
@@ -264,7 +265,7 @@ def verify_findings(
     )
     sending, cached = verifier.plan(vault, secrets)
     announce(
-        f"verifying {len(set(secrets))} unique key(s): "
+        f"verifying {plural(len(set(secrets)), 'unique key')}: "
         f"sending {sending} to {display_url(endpoint(base))}"
         + (f", {cached} answered from the cache" if cached else "")
     )

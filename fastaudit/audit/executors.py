@@ -20,6 +20,7 @@ from fastaudit.audit.task import audit_repository, reuse_unchanged
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError
 from fastaudit.sources.mirrors import RepoTarget
+from fastaudit.words import plural
 
 
 class Executor(Protocol):
@@ -285,7 +286,7 @@ class DaskExecutor:
         # KilledWorker, or an error the task raised: the repository failed.
         kind = type(outcome).__name__
         if kind == "KilledWorker":
-            reason = f"killed {self.max_attempts} worker(s) in a row; not retried again"
+            reason = f"killed {plural(self.max_attempts, 'worker')} in a row; not retried again"
         else:
             message = str(outcome).splitlines()[0] if str(outcome) else ""
             reason = f"{kind}: {message}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fastaudit.baseline import Baseline
 from fastaudit.config import Config
 from fastaudit.findings import Finding
 
@@ -24,6 +25,9 @@ class TaskOptions:
     # Whether a repository's own settings file governs its own audit (the auditor's
     # choice, off by default). Never another repository's.
     repo_settings: bool = False
+    # Findings the team has accepted (--baseline, allow_fingerprints): left out as each
+    # repository's result arrives, and counted.
+    accepted: Baseline | None = None
 
 
 @dataclass

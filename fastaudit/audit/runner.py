@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastaudit.audit.result import RepoResult, TaskOptions
+from fastaudit.baseline import Baseline
 from fastaudit.config import Config
 from fastaudit.detect import KeyVault
 from fastaudit.errors import FastauditError, InputError, InternalError
@@ -79,7 +80,7 @@ def run(
     if len(place) != len(targets):
         raise InternalError("two repositories of one audit share a name")
     spool = ResultSpool()
-    merged = _Merge(spool, place)
+    merged = _Merge(spool, place, options.accepted)
     if journal is not None and journal.exists():
         from fastaudit.audit.journal import name_id
 
@@ -109,7 +110,7 @@ def run(
         config=cfg, as_of=as_of, departures=tuple(departures), leaks=findings
     )
     checked = checks.run(inventory if inventory is not None else Inventory((), "none"), context)
-    spool.add_findings(len(targets), checked.findings)
+    spool.add_findings(len(targets), merged.unaccepted(checked.findings))
     return AuditResult(
         repos=spool.repos(),
         findings=spool.findings(),
@@ -130,9 +131,12 @@ class _Merge:
     spool, its warnings and totals kept. Warnings are kept with the repository's place in
     the plan, so the report lists them in the same order whichever finished first."""
 
-    def __init__(self, spool: ResultSpool, place: dict[str, int]) -> None:
+    def __init__(
+        self, spool: ResultSpool, place: dict[str, int], accepted: Baseline | None = None
+    ) -> None:
         self.spool = spool
         self.place = place
+        self.accepted = accepted
         self.done: set[str] = set()
         self._warnings: list[tuple[int, str]] = []
         self._errors: list[tuple[int, str]] = []
@@ -146,6 +150,7 @@ class _Merge:
                 "suppressed_inline",
                 "skipped_excluded",
                 "own_settings",
+                "suppressed_baseline",
             ),
             0,
         )
@@ -158,7 +163,7 @@ class _Merge:
             raise InternalError(f"a second result for one repository ({len(self.done)} merged)")
         ordinal = self.place[result.name]
         self.done.add(result.name)
-        self.spool.add_findings(ordinal, result.findings)
+        self.spool.add_findings(ordinal, self.unaccepted(result.findings))
         self.spool.add_repo(ordinal, _repo_row(result))
         self._warnings += [(ordinal, f"{result.name}: {w}") for w in result.warnings]
         if result.error:
@@ -171,6 +176,14 @@ class _Merge:
         self.stats["unchanged"] += bool(stats.get("from_result_cache"))
         for name in ("suppressed_inline", "skipped_excluded", "own_settings"):
             self.stats[name] += int(stats.get(name) or 0)
+
+    def unaccepted(self, findings: list[Finding]) -> list[Finding]:
+        """The findings the baseline does not accept (all of them without one), counted."""
+        if self.accepted is None:
+            return findings
+        kept, dropped = self.accepted.filter(findings)
+        self.stats["suppressed_baseline"] += dropped
+        return kept
 
     def warnings(self) -> list[str]:
         """Each repository's warnings in plan order, then the repositories not scanned."""

@@ -13,6 +13,7 @@ from fastaudit.detect import DEFAULT_PREFIXES
 from fastaudit.findings import RULES, Finding, Pass, Practice
 from fastaudit.inventory import Inventory, InventoryKey
 from fastaudit.spool import secret_groups
+from fastaudit.words import plural
 
 ELLIPSIS = "…"
 MIN_HINT_CHARS = 4
@@ -195,7 +196,7 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                 result.passes.append(
                     _passed(
                         key,
-                        f"matches none of the {leaked} leaked key(s) found"
+                        f"matches none of the {plural(leaked, 'leaked key')} found"
                         if key.key_hint
                         else "no key_hint: cannot be matched to leaks (add one)",
                     )
@@ -215,7 +216,7 @@ def _unmatched_notes(redacted: list[str], count: int, have_inventory: bool) -> l
         return []
     if not have_inventory:
         return [
-            f"{count} leaked key(s) found and no inventory given: whether they are "
+            f"{plural(count, 'leaked key')} found and no inventory given: whether they are "
             "still active is unknown (pass --inventory, or --verify to ask Tools.FAST)"
         ]
     notes = [
@@ -225,6 +226,7 @@ def _unmatched_notes(redacted: list[str], count: int, have_inventory: bool) -> l
     ]
     if count > len(notes):
         notes.append(
-            f"... and {count - len(notes)} more leaked key(s) that match no inventory key by hint"
+            f"... and {plural(count - len(notes), 'more leaked key')} that match no "
+            "inventory key by hint"
         )
     return notes

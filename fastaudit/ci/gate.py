@@ -35,6 +35,7 @@ def run_scan(repo: Path, scan: Range, options: GateOptions) -> tuple[int, Report
         done = audit(
             AuditRequest(
                 repos=(str(repo),),
+                baseline=options.baseline,
                 fail_on=options.fail_on,
                 config=options.config,
                 verify=options.verify,

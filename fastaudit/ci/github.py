@@ -26,6 +26,7 @@ from fastaudit.errors import InputError
 from fastaudit.findings import Finding, Severity
 from fastaudit.report import Report
 from fastaudit.sanitize import clean, clean_text
+from fastaudit.words import plural
 
 ADVICE = "set `fetch-depth: 0` on actions/checkout"
 
@@ -138,7 +139,7 @@ def summary_markdown(
         if code == 0
         else "failed: part of the scan could not be done"
         if code == 2
-        else f"failed: {len(failing)} finding(s) at or above {threshold.label}"
+        else f"failed: {plural(len(failing), 'finding')} at or above {threshold.label}"
     )
     lines = [
         f"## fastaudit {verdict}",

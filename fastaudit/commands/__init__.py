@@ -98,15 +98,27 @@ def load_baseline(path: Path | None) -> Baseline | None:
     return baseline.load(path)
 
 
+def accepted(path: Path | None, cfg: Config | None) -> Baseline | None:
+    """What the team has accepted: the baseline at `path` and the settings'
+    `allow_fingerprints`; None when neither says anything."""
+    found = load_baseline(path)
+    if cfg is not None and cfg.allow_fingerprints:
+        from fastaudit import baseline
+
+        allowed = baseline.from_fingerprints(cfg.allow_fingerprints)
+        found = allowed if found is None else found.merged(allowed)
+    return found
+
+
 def apply_baseline(
-    findings: list[Finding], path: Path | None, stats: dict[str, Any]
+    findings: list[Finding], path: Path | None, stats: dict[str, Any], cfg: Config | None = None
 ) -> list[Finding]:
-    """The findings the baseline at `path` does not accept, counting the rest in
+    """The findings the team has not accepted (see `accepted`), counting the rest in
     `stats["suppressed_baseline"]`."""
-    accepted = load_baseline(path)
-    if accepted is None:
+    baseline = accepted(path, cfg)
+    if baseline is None:
         return findings
-    kept, dropped = accepted.filter(findings)
+    kept, dropped = baseline.filter(findings)
     stats["suppressed_baseline"] = stats.get("suppressed_baseline", 0) + dropped
     return kept
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastaudit.commands import (
     Outcome,
+    accepted,
     keep_run,
     load_config,
     outcome,
@@ -18,6 +19,7 @@ from fastaudit.commands import (
 )
 from fastaudit.commands.check import as_of, load_inventory
 from fastaudit.errors import InputError
+from fastaudit.words import plural
 
 if TYPE_CHECKING:
     from fastaudit.detect import KeyVault
@@ -47,6 +49,7 @@ class AuditRequest:
     repo_settings: bool = False
     resume_id: str | None = None
     db_url: str | None = None
+    baseline: Path | None = None
     fail_on: str | None = None
     fail_on_unopened: bool | None = None
     config: Path | None = None
@@ -82,7 +85,10 @@ def audit(request: AuditRequest) -> Outcome:
     journal = Journal(request.resume_id or new_run_id())
     if request.resume_id is not None and not journal.exists():
         raise InputError(f"no interrupted run {request.resume_id!r} to resume")
-    say(f"audit run {journal.run_id} ({len(targets)} repositories, executor {request.executor})")
+    say(
+        f"audit run {journal.run_id} ({plural(len(targets), 'repository')}, "
+        f"executor {request.executor})"
+    )
     verifier: Callable[[list[Finding], KeyVault], list[Finding]] | None = None
     if request.verify:
 
@@ -112,6 +118,7 @@ def audit(request: AuditRequest) -> Outcome:
                 mirror_dir=request.mirror_dir,
                 repo_timeout=request.repo_timeout,
                 repo_settings=request.repo_settings,
+                accepted=accepted(request.baseline, cfg),
             ),
             executor=runner,
             journal=journal,

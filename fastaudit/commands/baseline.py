@@ -16,16 +16,35 @@ def write_baseline(
     config: Path | None,
     stream: IO[str],
     cwd: Path | None = None,
+    with_history: bool = True,
 ) -> int:
-    """Scan `paths` (the working directory by default) and write every finding to
-    `stream` as a fastaudit baseline; returns how many it accepts."""
+    """Scan `paths` (the working directory by default) and, when they are in a git
+    repository, every commit of its history, and write every finding to `stream` as a
+    fastaudit baseline; returns how many it accepts. With history included, the same
+    baseline quiets `scan`, `history`, `audit` and both CI gates on what is known today."""
     from fastaudit import baseline, scan
     from fastaudit.sources.files import exclude_matcher, report_root, select
 
     targets = list(paths) or [cwd or Path.cwd()]
-    cfg = load_config(config, report_root(targets))
+    root = report_root(targets)
+    cfg = load_config(config, root)
     selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
-    return baseline.dump(scan.scan_files(selection, cfg.key_spec).findings, stream)
+    findings = list(scan.scan_files(selection, cfg.key_spec).findings)
+    if with_history and _is_git_repository(root):
+        from fastaudit import history
+
+        findings += history.scan_history(root, cfg.key_spec, history.HistoryOptions()).findings
+    return baseline.dump(findings, stream)
+
+
+def _is_git_repository(path: Path) -> bool:
+    from fastaudit.errors import FastauditError
+    from fastaudit.sources.gitproc import run_git
+
+    try:
+        return run_git(["rev-parse", "--is-inside-work-tree"], path).strip() == b"true"
+    except (FastauditError, OSError):
+        return False
 
 
 def portable_ds_baseline(baseline_file: Path) -> list[str]:

@@ -88,7 +88,7 @@ def check(request: CheckRequest) -> Outcome:
         "keys_checked": len(inv.keys) if inv else 0,
         "leaks_given": len(leaks),
     }
-    findings = apply_baseline(result.findings, request.baseline, stats)
+    findings = apply_baseline(result.findings, request.baseline, stats, cfg)
     report = Report(
         command="check",
         findings=findings,

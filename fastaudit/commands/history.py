@@ -65,7 +65,12 @@ def history(request: HistoryRequest) -> Outcome:
         )
     finally:
         bar.close()
-    findings = apply_baseline(result.findings, request.baseline, result.stats)
+    findings = apply_baseline(result.findings, request.baseline, result.stats, cfg)
+    if request.since is not None:
+        # A range is the change under review (a pull request, a push): its titles say so.
+        findings = [
+            f.with_changes(source="range") if f.source == "history" else f for f in findings
+        ]
     if vault is not None:
         findings = verified(findings, vault, cfg, request.verify_limit, request.use_cache)
     report = Report(

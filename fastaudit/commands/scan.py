@@ -104,7 +104,7 @@ def _finish(
     request: ScanRequest | None,
 ) -> Outcome:
     stats = result.stats()
-    findings = apply_baseline(result.findings, baseline, stats)
+    findings = apply_baseline(result.findings, baseline, stats, cfg)
     if vault is not None and request is not None:
         findings = verified(findings, vault, cfg, request.verify_limit, request.use_cache)
     report = Report(

@@ -12,6 +12,7 @@ from typing import IO, Any
 from fastaudit import __version__
 from fastaudit.findings import Finding, Pass, Practice, Severity, sort_key
 from fastaudit.spool import FindingCounts, SpooledFindings, SpooledRepos
+from fastaudit.words import plural
 
 SCHEMA_VERSION = "1.0"
 
@@ -110,7 +111,7 @@ def _checked(report: Report, practice: Practice) -> str | None:
         departures = stats.get("departures", 0)
         return (
             f"age of {active} active keys (limit {limit} days), rotation overlaps, "
-            f"{departures} recorded departure(s)"
+            f"{plural(departures, 'recorded departure')}"
         )
     limit = parameters.get("stale_after_days", 45)
     return f"last use of {active} active keys (stale after {limit} days)"

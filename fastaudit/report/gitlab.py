@@ -18,6 +18,7 @@ from typing import IO, Any
 from fastaudit import PROJECT_URL, __version__
 from fastaudit.findings import Finding, Severity
 from fastaudit.report import Report, clean_document, dump_json
+from fastaudit.words import plural
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URL = (
@@ -112,7 +113,8 @@ def as_document(report: Report) -> dict[str, Any]:
         messages.append(
             {
                 "level": "info",
-                "value": f"{elsewhere} finding(s) about inventory keys have no place in the "
+                "value": f"{plural(elsewhere, 'finding')} about inventory keys have no place "
+                "in the "
                 "code; they are in fastaudit's JSON and HTML reports",
             }
         )

@@ -12,6 +12,7 @@ from typing import IO
 from fastaudit.findings import RULES, Finding, Practice, Severity
 from fastaudit.report import Report
 from fastaudit.spool import rule_and_secret_groups
+from fastaudit.words import plural
 
 _COLOURS = {
     Severity.CRITICAL: "\x1b[1;35m",
@@ -26,8 +27,9 @@ _DIM = "\x1b[2m"
 
 ALLOW_HELP = (
     "If this is a false alarm, add the comment `fastaudit: allow` on that line "
-    "(detect-secrets' `pragma: allowlist secret` works too), or accept today's findings "
-    "with `fastaudit baseline > .fastaudit-baseline.json` and pass `--baseline`."
+    "(detect-secrets' `pragma: allowlist secret` works too), list its fingerprint in "
+    "`allow_fingerprints` in [tool.fastaudit], or accept today's findings with "
+    "`fastaudit baseline -o .fastaudit-baseline.json` and pass `--baseline`."
 )
 
 
@@ -106,6 +108,10 @@ def render(report: Report, stream: IO[str]) -> None:
             where = _location(finding)
             if where != "-":
                 stream.write(f"         {where}\n")
+            if finding.snippet:
+                stream.write(style(f"           {finding.snippet}", _DIM) + "\n")
+        if first.secret_sha256:
+            stream.write(style(f"         fingerprint: {first.secret_sha256}", _DIM) + "\n")
         if first.evidence and first.rule_id != "FAST003":
             details = ", ".join(f"{k}={v}" for k, v in first.evidence.items())
             stream.write(style(f"         evidence: {details}", _DIM) + "\n")
@@ -130,7 +136,7 @@ def _scorecard(report: Report, stream: IO[str]) -> None:
     stream.write("Best practices:\n")
     for card in scorecard(report):
         if card["status"] == "fail":
-            state = f"{card['failing_findings']} finding(s)"
+            state = f"{plural(card['failing_findings'], 'finding')}"
             if card.get("unproven"):
                 state += f", FAILED: {card['unproven']}"
         else:
