@@ -568,8 +568,8 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
         )
     elif done.code:
         click.echo(
-            "fastaudit: commit blocked: remove the key(s) above, or mark a false alarm "
-            "with `fastaudit: allow`.",
+            "fastaudit: commit blocked: remove the keys above from the staged files (and "
+            "rotate any real one), or accept a false alarm as shown under 'How to fix'.",
             err=True,
         )
     return done.code

@@ -341,6 +341,6 @@ def test_leaks_no_key_explains_are_named_up_to_twenty_then_counted() -> None:
     with_inventory = [n for n in run(key(), leaks=leaks).notes if "leaked key" in n]
     assert len(with_inventory) == 21
     assert "fast_prod_Zz00…Qq00" in with_inventory[0]
-    assert with_inventory[-1].startswith("... and 10 more leaked key(s)")
+    assert with_inventory[-1].startswith("... and 10 more leaked keys")
     (alone,) = [n for n in run(leaks=leaks).notes if "leaked key" in n]
-    assert alone.startswith("30 leaked key(s) found and no inventory given")
+    assert alone.startswith("30 leaked keys found and no inventory given")

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from fastaudit.detect import redact
+from fastaudit.detect import fingerprint, redact
 from tests.conftest import REPO_ROOT, git
 
 SCHEMAS = Path(__file__).parent / "data" / "gitlab"
@@ -192,13 +192,18 @@ def test_action_fails_a_pull_request_that_adds_a_key(origin: Origin, tmp_path: P
     # Annotations on the file and line, for the key the pull request adds only.
     errors = [line for line in scan.out.splitlines() if line.startswith("::")]
     assert errors == [
-        "::error file=deploy.sh,line=1,title=FAST001 Tools.FAST API key in the working tree"
-        f"::{redact(origin.new_key)} (commit {origin.head[:12]})"
+        "::error file=deploy.sh,line=1,title=FAST001 Tools.FAST API key in the commits under "
+        f"review::{redact(origin.new_key)} (commit {origin.head[:12]})"
+        f"%0Acurl -H 'X-Fast-Api-Key: {redact(origin.new_key)}' https://api.tools.fast/convert"
+        f"%0Afingerprint: {fingerprint(origin.new_key)}"
     ]
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
-    assert summary.startswith("## fastaudit failed: 1 finding(s) at or above low")
+    assert summary.startswith("## fastaudit failed: 1 finding at or above low")
     assert f"pull request #7 ({origin.base[:12]}..{origin.head[:12]})" in summary
     assert "`deploy.sh:1`" in summary and redact(origin.new_key) in summary
+    # The line, key masked, and the fingerprint to allow it by.
+    assert f"X-Fast-Api-Key: {redact(origin.new_key)}" in summary
+    assert fingerprint(origin.new_key) in summary
     assert redact(origin.old_key) not in summary
     sarif = json.loads((workspace / "fastaudit.sarif").read_text())
     jsonschema.Draft4Validator(sarif_schema()).validate(sarif)

@@ -286,7 +286,7 @@ def test_audit_of_a_missing_repository_fails_the_gate(tmp_path: Path, run_cli: A
 
     text = run_cli("audit", str(missing))
     assert text.code == 2
-    assert "Never commit keys to source control: 0 finding(s), FAILED" in text.out
+    assert "Never commit keys to source control: 0 findings, FAILED" in text.out
     assert "FAILED: " in text.out and "does not exist" in text.out
 
 

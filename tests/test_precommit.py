@@ -3,7 +3,9 @@ file, line and redacted key; a clean commit goes through; the manifests validate
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fastaudit.detect import generate_key, redact
+from fastaudit.detect import fingerprint, generate_key, redact
 
 from .conftest import GIT_ENV, REPO_ROOT, git
 
@@ -93,7 +95,23 @@ def test_commit_with_a_key_is_refused_and_a_clean_commit_passes(
     assert key not in output
     assert "Delete the old key" in output  # the rotation steps
     assert "fastaudit: allow" in output  # how to allow a false alarm
+    # The line as the user wrote it, key masked, and the fingerprint to allow it by.
+    assert f'curl -H "X-Fast-Api-Key: {redact(key)}" "$URL"' in output
+    assert f"fingerprint: {fingerprint(key)}" in output
     assert git(user, "rev-list", "--all") == ""  # nothing was committed
+
+    # The baseline command the message names runs from the user's own shell, where
+    # pre-commit's environment (and so `fastaudit`) is not on the PATH.
+    hint = re.search(r"accept today's findings with `([^`]+)`", output)
+    assert hint is not None, output
+    shell = {**GIT_ENV, "HOME": str(tmp_path), "PATH": "/usr/local/bin:/usr/bin:/bin"}
+    made = subprocess.run(
+        hint.group(1), shell=True, cwd=user, env=shell, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    accepted_keys = json.loads((user / ".fastaudit-baseline.json").read_text())["entries"]
+    assert [e["fingerprint"] for e in accepted_keys] == [fingerprint(key)]
+    (user / ".fastaudit-baseline.json").unlink()
 
     (user / "deploy.sh").write_text('#!/bin/sh\n\ncurl -H "X-Fast-Api-Key: $FAST_API_KEY"\n')
     git(user, "add", "-A")

@@ -240,7 +240,7 @@ def test_dot_fastaudit_toml_is_read_when_pyproject_has_no_table(
         ),
         (lambda r: r.write(".fastaudit.toml", "not toml ["), [], "not valid TOML"),
         (lambda r: r.write("b.json", "{not json"), ["--baseline", "b.json"], "not valid JSON"),
-        (lambda r: r.write("b.json", "[]"), ["--baseline", "b.json"], "not a JSON object"),
+        (lambda r: r.write("b.json", "3"), ["--baseline", "b.json"], "not a JSON object"),
         (lambda r: None, ["--baseline", "missing.json"], "baseline missing.json does not exist"),
         (lambda r: None, ["no/such/dir"], "no such file"),
     ],

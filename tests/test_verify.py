@@ -71,7 +71,7 @@ def test_live_key_becomes_critical_fast140(
     assert "verified live" in critical[0]["message"]
     assert critical[0]["remediation"].startswith("Rotate now.")
     assert "(4) Delete the old key." in critical[0]["remediation"]
-    assert "verifying 1 unique key(s): sending 1 to https://127.0.0.1" in result.err
+    assert "verifying 1 unique key: sending 1 to https://127.0.0.1" in result.err
     assert api.keys_sent() == [key]
     assert key not in result.out and key not in result.err
 

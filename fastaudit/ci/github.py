@@ -118,6 +118,10 @@ def workflow_commands(
         message = (finding.redacted or finding.message or finding.title) + elsewhere
         if finding.commit:
             message += f" (commit {finding.commit[:12]})"
+        if finding.snippet:
+            message += f"\n{finding.snippet}"
+        if finding.secret_sha256:
+            message += f"\nfingerprint: {finding.secret_sha256}"
         lines.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     return lines
 
@@ -150,14 +154,16 @@ def summary_markdown(
     if findings:
         lines += [
             "",
-            "| Severity | Rule | Location | Commit | Key |",
-            "| --- | --- | --- | --- | --- |",
+            "| Severity | Rule | Location | Commit | Key | Line | Fingerprint |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for f in findings[:100]:
             where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or f.key_name or "")
+            snippet = f"`{_cell(f.snippet)}`" if f.snippet else "–"
             lines.append(
                 f"| {f.severity.label} | {f.rule_id} {_cell(f.title)} | `{_cell(where)}` "
-                f"| {_cell((f.commit or '')[:12])} | `{_cell(f.redacted or f.message)}` |"
+                f"| {_cell((f.commit or '')[:12])} | `{_cell(f.redacted or f.message)}` "
+                f"| {snippet} | {_cell(f.secret_sha256)} |"
             )
         if len(findings) > 100:
             lines.append(f"\n{len(findings) - 100} more in the SARIF and JSON reports.")

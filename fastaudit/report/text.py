@@ -25,12 +25,18 @@ _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
 
-ALLOW_HELP = (
-    "If this is a false alarm, add the comment `fastaudit: allow` on that line "
-    "(detect-secrets' `pragma: allowlist secret` works too), list its fingerprint in "
-    "`allow_fingerprints` in [tool.fastaudit], or accept today's findings with "
-    "`fastaudit baseline -o .fastaudit-baseline.json` and pass `--baseline`."
-)
+def allow_help() -> str:
+    """The ways to accept a false alarm, with a baseline command that runs from the
+    reader's shell (under pre-commit, `fastaudit` is not on their PATH)."""
+    from fastaudit.console import self_command
+
+    return (
+        "If this is a false alarm, add the comment `fastaudit: allow` on that line "
+        "(detect-secrets' `pragma: allowlist secret` works too), list its fingerprint in "
+        "`allow_fingerprints` in [tool.fastaudit], or accept today's findings with "
+        f"`{self_command()} baseline -o .fastaudit-baseline.json` and pass "
+        "`--baseline .fastaudit-baseline.json`."
+    )
 
 
 def wants_colour(stream: IO[str]) -> bool:
@@ -127,7 +133,7 @@ def render(report: Report, stream: IO[str]) -> None:
     for rule_id in sorted(rule_ids):
         stream.write(f"  {rule_id}: {RULES[rule_id].remediation}\n")
     if located:
-        stream.write(f"  {ALLOW_HELP}\n")
+        stream.write(f"  {allow_help()}\n")
 
 
 def _scorecard(report: Report, stream: IO[str]) -> None:
