@@ -44,11 +44,10 @@ def plan(entries: Sequence[str]) -> list[RepoTarget]:
     for entry in unique:
         if is_clone_url(entry):
             shown = display_url(entry)
-            parts = tuple(p for p in shown.replace(":", "/").removesuffix(".git").split("/") if p)
-            located.append((shown, True, parts))
+            located.append((shown, True, name_parts(shown)))
         else:
             resolved = Path(entry).resolve()
-            located.append((str(resolved), False, resolved.parts))
+            located.append((str(resolved), False, name_parts(str(resolved))))
     names = [parts[-1] if parts else shown for shown, _, parts in located]
     longest = max((len(parts) for _, _, parts in located), default=0)
     for depth in range(2, longest + 1):
@@ -65,6 +64,27 @@ def plan(entries: Sequence[str]) -> list[RepoTarget]:
         RepoTarget(name, shown, is_url, entry if is_url else None)
         for (shown, is_url, _), name, entry in zip(located, names, unique, strict=True)
     ]
+
+
+def name_parts(location: str) -> tuple[str, ...]:
+    """The parts a repository's name is made of, last part first in importance: the
+    path's components without its root, or a URL's host and path without its scheme or
+    user, `.git` dropped. One rule for every way a repository is named (a path on the
+    command line or in `--repos-file`, a file://, https:// or scp-style URL), so
+    `/srv/git/repo`, `file:///srv/git/repo` and `git@host:srv/git/repo.git` are all
+    `repo`, and gain parents (`git/repo`) only where two names clash."""
+    text = location
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme and "/" not in scheme:
+        text = rest
+    elif ":" in text and not text.startswith("/") and "@" in text.partition(":")[0]:
+        text = text.replace(":", "/", 1)  # user@host:path
+    parts = [p for p in text.replace("\\", "/").split("/") if p and p not in (".", "..")]
+    if parts and "@" in parts[0]:
+        parts[0] = parts[0].rpartition("@")[2]
+    if parts and parts[-1].endswith(".git") and len(parts[-1]) > 4:
+        parts[-1] = parts[-1][:-4]
+    return tuple(parts)
 
 
 def _unique(names: list[str], entries: list[str]) -> list[str]:

@@ -191,16 +191,25 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                 unmatched.append(redacted)
     result.notes.extend(_unmatched_notes(unmatched, unmatched_count, bool(inventory.keys)))
     if leaked:
+        unmatchable = []
         for key in inventory.keys:
             if key.active and key.id not in matched_keys:
-                result.passes.append(
-                    _passed(
-                        key,
-                        f"matches none of the {plural(leaked, 'leaked key')} found"
-                        if key.key_hint
-                        else "no key_hint: cannot be matched to leaks (add one)",
+                if key.key_hint:
+                    result.passes.append(
+                        _passed(key, f"matches none of the {plural(leaked, 'leaked key')} found")
                     )
-                )
+                else:
+                    unmatchable.append(key.name or key.id)
+        if unmatchable:
+            # Not a pass: without a hint nobody can tell whether one of the leaks is it.
+            shown = ", ".join(unmatchable[:NAMED_UNMATCHED])
+            more = len(unmatchable) - NAMED_UNMATCHED
+            result.notes.append(
+                f"not checked against the {plural(leaked, 'leaked key')} found: "
+                f"{plural(len(unmatchable), 'active key')} with no key_hint ({shown}"
+                + (f" and {more} more" if more > 0 else "")
+                + "); add each key's hint from accounts.tools.fast to the inventory"
+            )
     return result
 
 

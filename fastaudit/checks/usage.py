@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastaudit.checks.base import CheckContext, CheckResult, days_between, exceeds, key_finding
 from fastaudit.findings import Pass, Practice
 from fastaudit.inventory import Inventory
+from fastaudit.words import plural
 
 
 def check(inventory: Inventory, context: CheckContext) -> CheckResult:
@@ -35,8 +36,13 @@ def check(inventory: Inventory, context: CheckContext) -> CheckResult:
                     f"unused for {idle} days (last used {str(key.last_used_at)[:10]})",
                     {"idle_days": idle, "stale_after_days": cfg.stale_after_days},
                 )
+            elif key.last_used_at > context.as_of:
+                # The inventory was read after the audit date: used since, so not stale.
+                reason = f"used after the audit date (last used {str(key.last_used_at)[:10]})"
+            elif idle == 0:
+                reason = f"used on the audit date (limit {cfg.stale_after_days} days idle)"
             else:
-                reason = f"last used {idle} days ago (limit {cfg.stale_after_days})"
+                reason = f"last used {plural(idle, 'day')} ago (limit {cfg.stale_after_days} days)"
         if finding is not None:
             result.findings.append(finding)
         else:

@@ -47,6 +47,8 @@ class Chart:
     rows: list[list[Any]]
     note: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # When there is nothing to draw: the one sentence shown instead of empty axes.
+    empty: str | None = None
 
 
 def _e(value: Any) -> str:
@@ -523,6 +525,9 @@ def _fix_figures(doc: dict[str, Any], prefix: str) -> list[Chart]:
                 [c, ttf[c]["fixed"], ttf[c]["mean_days"] or "–", ttf[c]["median_days"] or "–"]
                 for c in categories
             ],
+            empty=None
+            if ttf["all"]["fixed"]
+            else "Nothing has been fixed in this window yet, so there is no time to fix to show.",
         )
     )
     sla = doc["past_sla"]
@@ -540,6 +545,9 @@ def _fix_figures(doc: dict[str, Any], prefix: str) -> list[Chart]:
             headers=["Severity", "SLA days", "past SLA"],
             rows=[[s, doc["sla_days"].get(s, "–"), sla["counts"][s]] for s in _SEVERITIES],
             extra={"findings": sla["findings"][:200]},
+            empty=None
+            if any(sla["counts"][s] for s in _SEVERITIES)
+            else "No open finding is past its SLA.",
         )
     )
     return figures

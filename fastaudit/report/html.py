@@ -17,8 +17,16 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
-from fastaudit.findings import Finding, Practice, Severity, sort_key
+from fastaudit.findings import (
+    ROTATION_STEPS,
+    ROTATION_TEXT,
+    Finding,
+    Practice,
+    Severity,
+    sort_key,
+)
 from fastaudit.report import Report, charts
+from fastaudit.report.actions import actions, anchor, subject_of
 
 _HIDDEN_EVIDENCE = {"object"}
 
@@ -44,23 +52,96 @@ def content_security_policy(css: str, js: str) -> str:
     )
 
 
+# Evidence names as a reader says them; a name not listed is shown with its underscores
+# as spaces. Each value is written out in words, never as JSON.
+_EVIDENCE_LABELS = {
+    "locations": "Found at",
+    "location_count": "Places found",
+    "key_hint": "Key hint",
+    "environment": "Environment",
+    "allowed_ips": "IP allowlist",
+    "entry": "Allowlist entry",
+    "entries": "Allowlist entries",
+    "addresses": "Addresses it admits",
+    "age_days": "Age in days",
+    "max_age_days": "Maximum age in days",
+    "created_at": "Created",
+    "departures": "Team members who left since",
+    "head_paths": "Files in HEAD",
+    "prefix_length": "Prefix length",
+    "threshold": "Widest allowed prefix",
+    "problem": "Problem",
+    "network": "Network",
+    "old_key": "Old key",
+    "new_key": "New key",
+    "overlap_days": "Days both keys have been active",
+    "rotation_overlap_days": "Allowed overlap in days",
+    "pending_step": "Rotation step still to do",
+    "old_last_used_at": "Old key last used",
+    "environments_in_name": "Environments its name mentions",
+    "url": "URL",
+    "range": "Address range",
+    "idle_days": "Days since last use",
+    "stale_after_days": "Allowed idle days",
+    "unused_grace_days": "Grace period in days",
+}
+
+
+def _words(value: Any) -> str:
+    """A value as a person writes it: lists joined, nothing missing left as `null`."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "none" if isinstance(value, list) else "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        if "name" in value and "left_at" in value:
+            return f"{_words(value['name'])} (left {_words(value['left_at'])})"
+        return ", ".join(f"{str(k).replace('_', ' ')} {_words(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_words(v) for v in value)
+    return str(value)
+
+
 def _evidence_items(evidence: Any) -> list[tuple[str, str]]:
     if not evidence:
         return []
     items = []
+    count = evidence.get("location_count")
     for name, value in evidence.items():
         if name in _HIDDEN_EVIDENCE:
             continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        items.append((str(name), text))
+        if name == "location_count" and count == len(evidence.get("locations") or ()):
+            continue  # the list above already says how many
+        label = _EVIDENCE_LABELS.get(name) or str(name).replace("_", " ").capitalize()
+        if name in ("production", "staging", "development", "ci", "test"):
+            label = f"In {name} files"
+        items.append((label, _words(value)))
     return items
+
+
+def _remedy(texts: list[str]) -> dict[str, Any]:
+    """One remediation box for a card: each rule's own advice once, and the vendor's
+    rotation steps once as a numbered list, however many of the rules end in them."""
+    advice: list[str] = []
+    rotate = False
+    for text in texts:
+        if ROTATION_TEXT in text:
+            rotate = True
+            text = text.replace(ROTATION_TEXT, "").strip().removesuffix(":").strip()
+            if text and text[-1] not in ".!?":
+                text += "."
+        if text and text not in advice:
+            advice.append(text)
+    return {"advice": advice, "steps": list(ROTATION_STEPS) if rotate else []}
 
 
 def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
     """Within a practice: one group per secret or key, most severe first."""
     buckets: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
-        buckets[finding.fingerprint or finding.rule_id].append(finding)
+        buckets[subject_of(finding)].append(finding)
     groups = []
     for subject, members in buckets.items():
         members.sort(key=sort_key)
@@ -75,18 +156,24 @@ def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
                 "date": f.date,
                 "in_head": f.in_head,
                 "disguise": f.disguise,
+                "snippet": f.snippet,
             }
             for f in members
             if f.path
         ]
         evidence: list[tuple[str, str]] = []
         for f in members:
-            for item in _evidence_items(f.evidence):
+            shown = dict(f.evidence or {})
+            if locations:
+                shown.pop("locations", None)  # the table above lists them
+                shown.pop("location_count", None)
+            for item in _evidence_items(shown):
                 if item not in evidence:
                     evidence.append(item)
         groups.append(
             {
-                "subject": subject[:16],
+                "anchor": anchor(int(first.practice), subject),
+                "fingerprint": first.secret_sha256,
                 "severity": max(f.severity for f in members).label,
                 "rank": -max(f.severity for f in members),
                 "redacted": first.redacted,
@@ -98,7 +185,7 @@ def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
                 ),
                 "locations": locations,
                 "evidence": evidence[:40],
-                "remediations": list(dict.fromkeys(f.remediation for f in members)),
+                "remedy": _remedy(list(dict.fromkeys(f.remediation for f in members))),
             }
         )
     groups.sort(key=lambda g: (g["rank"], g["redacted"] or g["key_name"] or ""))
@@ -165,6 +252,9 @@ def render(report: Report, stream: IO[str]) -> None:
     if report.key_lifecycle:
         as_of = str(report.parameters.get("as_of") or report.generated_at)[:10]
         lifecycle = charts.lifecycle_figure("key-lifecycle", report.key_lifecycle, as_of)
+    tracked_open = None
+    if report.trends and report.trends.get("runs"):
+        tracked_open = report.trends["runs"][-1]["open_total"]
     template = env.get_template("report.html.j2")
     stream.write(
         template.render(
@@ -176,6 +266,9 @@ def render(report: Report, stream: IO[str]) -> None:
             scorecard=summary["scorecard"],
             sections=sections,
             rows=findings,
+            todo=actions(findings),
+            distinct_keys=report.counts().secrets,
+            tracked_open=tracked_open,
             severities=[s.label for s in reversed(Severity)],
             repo_names=repo_names,
             trend=report.trend,

@@ -32,11 +32,26 @@ _SECURITY_SEVERITY = {
 }
 
 
+# Where each rule is explained: the README's rule catalogue, as PyPI shows it.
+RULES_URI = f"{INFORMATION_URI}#rules"
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def rule_name(title: str) -> str:
+    """The rule's friendly name as SARIF asks for it: one PascalCase identifier, articles
+    left out (`AToolsFast` is not PascalCase), so `KeyUnusedForLongTime`."""
+    words = [
+        w for w in title.replace(".", " ").replace("/", " ").split() if w.lower() not in _ARTICLES
+    ]
+    return "".join(w[:1].upper() + w[1:].lower() for w in words if w.isalnum() or w.isalpha())
+
+
 def _rule_descriptor(rule_id: str) -> dict[str, Any]:
     rule = RULES[rule_id]
     return {
         "id": rule.id,
-        "name": "".join(c for c in rule.title.title() if c.isalnum()),
+        "name": rule_name(rule.title),
+        "helpUri": RULES_URI,
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description},
         "help": {
@@ -128,7 +143,10 @@ def _result(
         }
         if inventory and "://" not in inventory:
             location["physicalLocation"] = {
-                "artifactLocation": {"uri": _file_uri(inventory)},
+                "artifactLocation": {
+                    "uri": relative_uri(os.path.basename(inventory)),
+                    "uriBaseId": INVENTORY_BASE,
+                },
                 "region": {"startLine": 1},
             }
         result["locations"] = [location]
@@ -196,9 +214,16 @@ def as_document(report: Report, *, streamed: bool = False) -> dict[str, Any]:
         bases["%SRCROOT%"] = {"uri": _dir_uri(report.root)}
     for repo in report.repos:
         bases[_base_id(repo["name"])] = {"uri": _dir_uri(repo["path"])}
+    inventory = report.parameters.get("inventory")
+    if isinstance(inventory, str) and inventory and "://" not in inventory:
+        bases[INVENTORY_BASE] = {"uri": _dir_uri(os.path.dirname(os.path.abspath(inventory)))}
     if bases:
         run["originalUriBaseIds"] = bases
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+# The inventory file's folder, so inventory findings point at it by a relative URI.
+INVENTORY_BASE = "INVENTORY"
 
 
 def _file_uri(path: str) -> str:

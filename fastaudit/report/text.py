@@ -25,6 +25,7 @@ _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
 
+
 def allow_help() -> str:
     """The ways to accept a false alarm, with a baseline command that runs from the
     reader's shell (under pre-commit, `fastaudit` is not on their PATH)."""
