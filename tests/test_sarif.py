@@ -4,13 +4,16 @@ extra properties GitHub code scanning reads."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from .conftest import Repo
+from .conftest import REPO_ROOT, Repo
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +108,63 @@ def test_sarif_written_result_by_result_is_the_whole_log(tmp_path, spooled: bool
         written = json.loads(out.getvalue())
         assert written == clean_document(as_document(report), report)
         assert len(written["runs"][0]["results"]) == len(chosen)
+
+
+MULTITOOL = Path(
+    os.environ.get(
+        "FASTAUDIT_SARIF_MULTITOOL",
+        REPO_ROOT / ".ci/npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool",
+    )
+)
+
+
+def multitool_results(sarif: Path, tmp_path: Path) -> list[tuple[str, str, str]]:
+    """What Microsoft's SARIF multitool says about `sarif` under SARIF's and GitHub's
+    ingestion rules (`--rule-kind Sarif;Ghas`): (level, rule, message id) per result."""
+    if not MULTITOOL.exists():
+        pytest.fail(f"the SARIF multitool is not installed at {MULTITOOL} (.ci/run installs it)")
+    verdict = tmp_path / "validation.sarif"
+    done = subprocess.run(
+        [
+            str(MULTITOOL),
+            "validate",
+            str(sarif),
+            "--rule-kind",
+            "Sarif;Ghas",
+            "--level",
+            "Error;Warning;Note",
+            "--log",
+            "ForceOverwrite",
+            "-o",
+            str(verdict),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1"},
+        timeout=300,
+    )
+    assert verdict.exists(), done.stdout + done.stderr
+    log = json.loads(verdict.read_text())
+    return [
+        (r.get("level", "warning"), r["ruleId"], r["message"].get("id", ""))
+        for r in log["runs"][0].get("results", [])
+    ]
+
+
+# Advice that cannot apply offline or to a secret scanner: URIs reachable (no network
+# here), message arguments, code snippets and context regions (fastaudit never copies the
+# line that holds a key into SARIF), version control provenance.
+_ADVISORY = {"SARIF2002", "SARIF2003", "SARIF2006", "SARIF2010", "SARIF2011"}
+
+
+@pytest.mark.slow
+def test_the_sarif_multitool_with_githubs_rules_finds_nothing(
+    demo_audit: Any, tmp_path: Path
+) -> None:
+    """The audit's SARIF (file, history and inventory findings) as GitHub ingests it: no
+    error, no warning, and none of the notes fastaudit can act on (a helpUri on every
+    rule, PascalCase rule names, repository- or inventory-relative URIs)."""
+    _, out, _ = demo_audit
+    results = multitool_results(out / "report.sarif", tmp_path)
+    assert [r for r in results if r[0] in ("error", "warning")] == []
+    assert [r for r in results if r[1] not in _ADVISORY] == []
