@@ -66,6 +66,30 @@ def hook_main() -> int:
     return int(main(["--plugin", plugin_path(), *sys.argv[1:]]))
 
 
+def audit_main() -> int:
+    """`fastaudit-detect-secrets-audit BASELINE [OPTIONS]`: `detect-secrets audit` that
+    works with custom plugins. detect-secrets 1.5's audit never loads the baseline's
+    `plugins_used` into its settings, so looking up any custom plugin's secret type fails
+    with a bare TypeError (the same with a trivial plugin of one regex); here the settings
+    come from the baseline first, as `detect-secrets scan --baseline` does, and the audit
+    is detect-secrets' own."""
+    import sys
+
+    from detect_secrets.core import baseline
+    from detect_secrets.main import main
+    from detect_secrets.settings import configure_settings_from_baseline
+
+    args = sys.argv[1:]
+    files = [a for a in args if not a.startswith("-")]
+    if files:
+        try:
+            configure_settings_from_baseline(baseline.load_from_file(files[0]), filename=files[0])
+        except Exception as exc:  # noqa: BLE001 - any unreadable baseline: one line, as detect-secrets says it
+            print(f"fastaudit-detect-secrets-audit: cannot read {files[0]}: {exc}", file=sys.stderr)
+            return 2
+    return int(main(["audit", *args]) or 0)
+
+
 def portable_plugin_paths(document: dict[str, Any], repo_root: str) -> list[str]:
     """Rewrite absolute `file://` plugin paths under `repo_root` to repository-relative ones.
 

@@ -195,3 +195,28 @@ def test_plugin_decodes_an_encoded_run_on_its_line(repo: Repo) -> None:
     results = json.loads(out.stdout)["results"].get("secret.yaml", [])
     mine = [r for r in results if r["type"] == SECRET_TYPE]
     assert [(r["line_number"], r["hashed_secret"]) for r in mine] == [(2, detect_secrets_hash(key))]
+
+
+def test_auditing_a_baseline_that_uses_the_plugin(repo: Repo) -> None:
+    """`detect-secrets audit` 1.5 does not load a baseline's custom plugins and fails on
+    any of them; `fastaudit-detect-secrets-audit` is the same interactive audit with the
+    baseline's settings loaded, so a person can label the plugin's findings."""
+    key = generate_key()
+    repo.write("settings.py", f"KEY = '{key}'\n")
+    repo.git("add", "-A")
+    scanned = detect_secrets("scan", "--plugin", str(PLUGIN), cwd=repo.path)
+    (repo.path / ".secrets.baseline").write_text(scanned.stdout)
+    labelled = subprocess.run(
+        [str(BIN / "fastaudit-detect-secrets-audit"), ".secrets.baseline"],
+        cwd=repo.path,
+        input="n\nn\nq\n",  # "Should this string be committed?" no (a real secret)
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert labelled.returncode == 0, labelled.stderr
+    results = json.loads((repo.path / ".secrets.baseline").read_text())["results"]
+    ours = [s for s in results["settings.py"] if s["type"] == "Tools.FAST API Key"]
+    assert [s.get("is_secret") for s in ours] == [True], labelled.stdout[-600:]
+    assert "Traceback" not in labelled.stderr
