@@ -84,7 +84,7 @@ def audit_main() -> int:
     if files:
         try:
             configure_settings_from_baseline(baseline.load_from_file(files[0]), filename=files[0])
-        except Exception as exc:  # noqa: BLE001 - any unreadable baseline: one line, as detect-secrets says it
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # unreadable: one line
             print(f"fastaudit-detect-secrets-audit: cannot read {files[0]}: {exc}", file=sys.stderr)
             return 2
     return int(main(["audit", *args]) or 0)
