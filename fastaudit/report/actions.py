@@ -34,8 +34,8 @@ _PLAYBOOK: tuple[tuple[frozenset[str], str, str], ...] = (
     ),
     (
         frozenset({"FAST004"}),
-        "Give each environment its own key: 1 key is shared across environments",
-        "Give each environment its own key: {n} keys are shared across environments",
+        "Replace the key shared across environments with one key per environment",
+        "Replace the {n} keys shared across environments with one key per environment",
     ),
     (
         frozenset({"FAST112"}),

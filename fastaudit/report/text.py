@@ -139,7 +139,17 @@ def render(report: Report, stream: IO[str]) -> None:
 
 def _scorecard(report: Report, stream: IO[str]) -> None:
     from fastaudit.report import scorecard
+    from fastaudit.report.actions import actions
 
+    todo = actions(report.sorted_findings())
+    if todo:
+        stream.write("What to do now:\n")
+        for number, action in enumerate(todo, 1):
+            names = ", ".join(label for label, _ in action.subjects[:5])
+            more = len(action.subjects) - 5
+            names += f" and {more} more" if more > 0 else ""
+            stream.write(f"  {number}. [{action.severity.label}] {action.text}: {names}\n")
+        stream.write("\n")
     stream.write("Best practices:\n")
     for card in scorecard(report):
         if card["status"] == "fail":
