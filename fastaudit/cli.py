@@ -575,6 +575,101 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
     return done.code
 
 
+@cli.command("pre-receive")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The server's settings file (never the pushed content's) [default: the defaults].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Accept the findings in this baseline (a file on the server).",
+)
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Refuse at or above this.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds the check may take (GitHub Enterprise Server kills hooks after 5).",
+)
+@click.option(
+    "--on-timeout",
+    type=click.Choice(["reject", "accept"]),
+    default="reject",
+    show_default=True,
+    help="What a push gets when the time runs out (never a silent pass: it is said).",
+)
+@click.option("--no-bypass", is_flag=True, help="Refuse the push option fastaudit.allow=<reason>.")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append each bypass as a JSON line here.",
+)
+@_db_option
+@click.option(
+    "--install",
+    "install_repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Write hooks/pre-receive into this bare repository (with these options) and exit.",
+)
+@click.option("--force", is_flag=True, help="With --install: replace an existing hook.")
+def pre_receive_command(
+    config_path: Path | None,
+    baseline: Path | None,
+    fail_on: str | None,
+    timeout: float,
+    on_timeout: str,
+    no_bypass: bool,
+    log_path: Path | None,
+    db_url: str | None,
+    install_repo: Path | None,
+    force: bool,
+) -> int:
+    """Push protection: git's pre-receive hook; refuses pushes that add keys."""
+    import os
+    import sys
+
+    from fastaudit.commands import prereceive
+
+    if install_repo is not None:
+        options = [f"--timeout={timeout:g}", f"--on-timeout={on_timeout}"]
+        for flag, value in (
+            ("--config", config_path),
+            ("--baseline", baseline),
+            ("--fail-on", fail_on),
+            ("--log", log_path),
+            ("--db", db_url),
+        ):
+            if value is not None:
+                resolved = Path(value).resolve() if isinstance(value, Path) else value
+                options.append(f"{flag}={resolved}")
+        if no_bypass:
+            options.append("--no-bypass")
+        hook = prereceive.install(install_repo, sys.executable, options, force=force)
+        say(f"installed {hook}")
+        return 0
+    text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+    request = prereceive.PreReceiveRequest(
+        updates=prereceive.parse_updates(text),
+        repo=Path(os.environ.get("GIT_DIR") or "."),
+        env=dict(os.environ),
+        config=config_path,
+        baseline=baseline,
+        fail_on=fail_on,
+        allow_bypass=not no_bypass,
+        log=log_path,
+        db_url=db_url,
+    )
+    done = prereceive.run_within(request, timeout, accept_on_timeout=on_timeout == "accept")
+    for line in done.lines:
+        click.echo(line, err=True)
+    return done.code
+
+
 @cli.command("baseline")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--all-files", is_flag=True, help="Include ignored files.")

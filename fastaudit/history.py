@@ -9,16 +9,17 @@ that introduced the key on that path.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import resource
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from fastaudit import history_cache
 from fastaudit.detect import KeySpec, KeyVault
@@ -41,6 +42,10 @@ class HistoryOptions:
     since: str | None = None  # only what is not reachable from this revision
     branch: str | None = None  # only what this ref reaches
     use_cache: bool = True
+    # A push being received: (ref name, new object id) per updated ref. The scope is what
+    # those ids reach and no existing ref does (every object the push adds, nothing the
+    # server had), and the refs a finding names are the pushed ones.
+    pushed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -67,6 +72,13 @@ ProgressHook = Callable[[int, int, int | None], None]  # (objects, bytes, total)
 def _revisions(repo: git.RepoInfo, options: HistoryOptions) -> list[str]:
     """The revisions to walk, as full commit ids: a name from the command line or a CI
     payload is resolved once (after `--end-of-options`) and never reaches git again."""
+    if options.pushed:
+        tips = []
+        for _ref, oid in options.pushed:
+            if not _OBJECT_ID.fullmatch(oid):
+                raise InputError(f"{oid[:80]!r} is not an object id")
+            tips.append(oid)
+        return [*dict.fromkeys(tips), "--not", "--all"]
     resolved: dict[str, str] = {}
     for name in (options.branch, options.since):
         if name is None:
@@ -106,6 +118,10 @@ def scan_history(
     repo = repo if repo is not None else git.inspect(path)
     result = HistoryResult()
     revisions = _revisions(repo, options)
+    if options.pushed:
+        # "Still in HEAD" for a push means still in what the push leaves: its first
+        # branch's new tip, not the server's default branch.
+        repo = dataclasses.replace(repo, head=_pushed_head(repo, options.pushed))
     narrowed = revisions != ["--all"]
 
     if repo.shallow:
@@ -173,6 +189,78 @@ def scan_history(
     result.stats["cache"] = str(cache_path) if cache_path else None
     result.stats["seconds"] = round(time.monotonic() - started, 3)
     return result
+
+
+def _pushed_head(repo: git.RepoInfo, pushed: Sequence[tuple[str, str]]) -> str | None:
+    """The commit the push's first updated branch will point at (else the first pushed
+    commit, a tag's peeled); None when the push holds no commit."""
+    ordered = sorted(pushed, key=lambda update: not update[0].startswith("refs/heads/"))
+    for _ref, oid in ordered:
+        out = run_git(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{oid}^{{commit}}"],
+            repo.git_dir,
+            check=False,
+        )
+        commit = out.decode("ascii", "replace").strip()
+        if _OBJECT_ID.fullmatch(commit):
+            return commit
+    return None
+
+
+class _RefOracle(Protocol):
+    """Which refs hold a commit, and the walk's order: the whole commit graph for a scan
+    of every ref, the scope's own tips for a narrowed one."""
+
+    @property
+    def order(self) -> Mapping[str, int]: ...
+
+    def refs_containing(self, commits: Sequence[str]) -> dict[str, list[str]]: ...
+
+
+class _TipRefs:
+    """Refs for a narrowed scan (a range, a push): every commit in scope is in the history
+    of the scope's tips, so the answer is those tips' names, with no walk of the rest of
+    the repository (which a 20-commit range of a large repository would pay for)."""
+
+    def __init__(
+        self, repo: git.RepoInfo, revisions: Sequence[str], tips: Sequence[tuple[str, str]]
+    ) -> None:
+        self._repo, self._revisions, self._tips = repo, list(revisions), list(tips)
+        self._held: dict[str, set[str]] | None = None
+        self._order: dict[str, int] | None = None
+
+    @property
+    def order(self) -> Mapping[str, int]:
+        if self._order is None:
+            out = run_git(["rev-list", *self._revisions, "--"], self._repo.git_dir)
+            self._order = {c: i for i, c in enumerate(out.decode("ascii").split())}
+        return self._order
+
+    def refs_containing(self, commits: Sequence[str]) -> dict[str, list[str]]:
+        names = list(dict.fromkeys(name for name, _ in self._tips))
+        if len(names) <= 1:
+            return {c: names for c in commits}
+        if self._held is None:
+            self._held = {}
+            excluded = (
+                self._revisions[self._revisions.index("--not") :]
+                if "--not" in self._revisions
+                else []
+            )
+            for name, oid in self._tips:
+                out = run_git(["rev-list", oid, *excluded, "--"], self._repo.git_dir)
+                for commit in out.decode("ascii").split():
+                    self._held.setdefault(commit, set()).add(name)
+        return {c: sorted(self._held.get(c, ())) for c in commits}
+
+
+def _scope_tips(
+    repo: git.RepoInfo, options: HistoryOptions, revisions: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The named tips of a narrowed scope: the pushed refs, or the branch walked."""
+    if options.pushed:
+        return list(options.pushed)
+    return [(options.branch or "HEAD", revisions[0])]
 
 
 def _objects_in_scope(
@@ -571,17 +659,25 @@ def _attribute(
     """Turn objects-with-keys into findings with commit, path, refs and in_head."""
     if not objects:
         return []
-    try:
-        refs: list[git.RefEntry] | None = git.ref_listing(repo)
-    except InputError:
-        refs = None
+    narrowed = list(scope.revisions) != ["--all"]
+    refs: list[git.RefEntry] | None = None
+    if not narrowed or (not options.pushed and any(o.kind == "tag" for o in objects.values())):
+        try:
+            refs = git.ref_listing(repo)
+        except InputError:
+            refs = None
     memo_key = _attribution_key(repo, objects, scope.revisions, options, refs)
     remembered = memo.get(memo_key) if memo is not None and memo_key else None
-    # Which refs hold each commit needs the whole commit graph; git reads it on the other
-    # core while the attribution walk below runs on this one.
-    graph = _Prefetch(lambda r: git.commit_graph(r, refs), repo)
-    if remembered is None:
-        graph.start()
+    graph: _Prefetch[_RefOracle]
+    if narrowed:
+        tips = _scope_tips(repo, options, scope.revisions)
+        graph = _Prefetch(lambda r: _TipRefs(r, scope.revisions, tips), repo)
+    else:
+        # Which refs hold each commit needs the whole commit graph; git reads it on the
+        # other core while the attribution walk below runs on this one.
+        graph = _Prefetch(lambda r: git.commit_graph(r, refs), repo)
+        if remembered is None:
+            graph.start()
     if remembered is not None:
         locations = [_Location(**loc) for loc in remembered["locations"]]
         refs_cache: dict[str, list[str]] = dict(remembered["refs"])
@@ -639,7 +735,7 @@ def _locate(
     objects: dict[str, _ObjectKeys],
     scope: _Scope,
     options: HistoryOptions,
-    graph: _Prefetch[git.CommitGraph],
+    graph: _Prefetch[_RefOracle],
     listing: Sequence[git.RefEntry] | None,
 ) -> tuple[list[_Location], dict[str, list[str]], int]:
     """Every (object, path, commit) that put a key-holding object into history. `listing`
@@ -687,8 +783,11 @@ def _locate(
     messages = [oid for oid, o in objects.items() if o.kind in ("commit", "tag")]
     commit_meta = git.commit_metadata(repo, [o for o in messages if objects[o].kind == "commit"])
     refs_cache: dict[str, list[str]] = {}
-    tag_refs = {}
-    if any(objects[o].kind == "tag" for o in messages):
+    tag_refs: dict[str, list[str]] = {}
+    if options.pushed:
+        for name, oid in options.pushed:
+            tag_refs.setdefault(oid, []).append(name)
+    elif any(objects[o].kind == "tag" for o in messages):
         tag_refs = git.refs_by_object(listing if listing is not None else git.ref_listing(repo))
     message_commits = [o for o in messages if objects[o].kind == "commit"]
     if message_commits:
@@ -726,7 +825,7 @@ def _as_walked(
     repo: git.RepoInfo,
     found: list[git.Introduction],
     scope: _Scope,
-    graph: git.CommitGraph,
+    graph: _RefOracle,
 ) -> list[git.Introduction]:
     """Introductions shown commit by commit, made what a walk of `scope.revisions` gives:
     for `--all`, only commits a ref or HEAD reaches (the stream also met unreachable
@@ -750,7 +849,7 @@ def _findings(
     locations: list[_Location],
     refs_cache: dict[str, list[str]],
     head_blobs: dict[str, list[str]],
-    graph: _Prefetch[git.CommitGraph],
+    graph: _Prefetch[_RefOracle],
 ) -> list[Finding]:
 
     # The earliest introduction of each secret on each path.
