@@ -166,19 +166,20 @@ def run_within(
     request: PreReceiveRequest, seconds: float, *, accept_on_timeout: bool = False
 ) -> PushOutcome:
     """`pre_receive` within a time budget. At the deadline every git process is killed
-    and the verdict is the server's choice (refuse by default), said in so many words; a
-    watchdog ends the process a moment later if Python work is still running, so the
-    hook never outlives its budget by more than that."""
+    and the verdict is the server's choice (refuse by default) or the pusher's recorded
+    bypass, said in so many words; a watchdog ends the process a moment later if Python
+    work is still running, so the hook never outlives its budget by more than that."""
     import sys
     import threading
 
     from fastaudit.sources.gitproc import Deadline
 
     def give_up() -> None:
-        for line in timed_out_lines(seconds, accept_on_timeout):
+        late = timed_out(request, seconds, accept_on_timeout)
+        for line in late.lines:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
-        os._exit(0 if accept_on_timeout else 1)
+        os._exit(late.code)
 
     watchdog = threading.Timer(seconds + 0.5, give_up)
     watchdog.daemon = True
@@ -190,11 +191,31 @@ def run_within(
             except FastauditError:
                 if not deadline.expired:
                     raise
-                return PushOutcome(
-                    0 if accept_on_timeout else 1, timed_out_lines(seconds, accept_on_timeout)
-                )
+        return timed_out(request, seconds, accept_on_timeout)
     finally:
         watchdog.cancel()
+
+
+def timed_out(request: PreReceiveRequest, seconds: float, accept: bool) -> PushOutcome:
+    """The outcome when the budget ran out: the server's choice, unless the pusher asked
+    to bypass (then accepted, and recorded as a bypass of a check that did not finish)."""
+    lines = timed_out_lines(seconds, accept, request.allow_bypass)
+    reason = _bypass_reason(request)
+    if reason is not None and not accept:
+        from fastaudit import config as settings
+
+        cfg = settings.load(request.config, None) if request.config else settings.Config()
+        record = _record_bypass(request, None, [], reason, cfg)
+        return PushOutcome(
+            0,
+            [
+                f"fastaudit: the check did not finish within {seconds:g} s; push accepted: "
+                f"bypassed by {BYPASS_OPTION}: {reason}"
+            ],
+            None,
+            record,
+        )
+    return PushOutcome(0 if accept else 1, lines)
 
 
 def _escaped(lines: Sequence[str], cfg: Config) -> list[str]:
@@ -206,18 +227,20 @@ def _escaped(lines: Sequence[str], cfg: Config) -> list[str]:
     return [clean_text(line, human=True, prefixes=prefixes) for line in lines]
 
 
-def timed_out_lines(seconds: float, accept: bool) -> list[str]:
+def timed_out_lines(seconds: float, accept: bool, bypass_allowed: bool = True) -> list[str]:
     """What the pusher reads when the time budget ran out."""
     verdict = "accepted without a complete check" if accept else "refused"
     lines = [
         f"fastaudit: the check did not finish within {seconds:g} s, so the push is {verdict} "
         f"(the server's --on-timeout {'accept' if accept else 'reject'})."
     ]
-    if not accept:
+    if not accept and bypass_allowed:
         lines.append(
             f'To push anyway: git push -o {BYPASS_OPTION}="<reason>" (recorded), or ask the '
             "server's administrator to raise --timeout."
         )
+    elif not accept:
+        lines.append("Ask the server's administrator to raise --timeout.")
     return lines
 
 
@@ -281,7 +304,7 @@ def _explain(failing: Sequence[Finding], warnings: Sequence[str]) -> list[str]:
 
 def _record_bypass(
     request: PreReceiveRequest,
-    report: Report,
+    report: Report | None,
     failing: Sequence[Finding],
     reason: str,
     cfg: Config,
@@ -293,7 +316,7 @@ def _record_bypass(
     record = for_disk(
         {
             "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "event": "bypass",
+            "event": "bypass" if report is not None else "bypass-unchecked",
             "reason": reason,
             "pusher": pusher(request.env),
             "refs": [
@@ -313,7 +336,7 @@ def _record_bypass(
                 log.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         except OSError as exc:
             raise InputError(f"cannot write the bypass log {request.log}: {exc.strerror}") from None
-    if request.db_url is not None:
+    if request.db_url is not None and report is not None:
         db_url, failed = store_first(request.db_url)
         report.parameters["bypass"] = {k: record[k] for k in ("reason", "pusher", "commits")}
         if db_url is not None and not failed:
