@@ -269,7 +269,9 @@ def _objects_in_scope(
     """What the object stream must read: (ids, or None for every object; the listing of
     every object id, for the cache; the cache that answered; how many objects that is)."""
     if revisions != ["--all"]:
-        wanted = git.rev_list_objects(repo, revisions)
+        wanted = git.quarantine_object_ids(repo) if options.pushed else None
+        if wanted is None:
+            wanted = git.rev_list_objects(repo, revisions)
         return wanted, b"", None, len(wanted)
     listing = git.all_object_ids(repo)
     cache = history_cache.load(repo.common_dir, spec.cache_id) if options.use_cache else None

@@ -127,6 +127,29 @@ def rev_list_objects(repo: RepoInfo, revisions: Sequence[str]) -> list[str]:
     return out.decode("ascii").split()
 
 
+def quarantine_object_ids(repo: RepoInfo) -> list[str] | None:
+    """During a pre-receive hook: the ids of the objects the push brought (commits, tags
+    and blobs; trees hold no text worth scanning), read from git's quarantine directory
+    alone. None outside a hook. Listing the quarantine costs what the push holds, where
+    `rev-list NEW --not --all` pays for every ref of the repository."""
+    import os
+
+    quarantine = os.environ.get("GIT_QUARANTINE_PATH")
+    if not quarantine:
+        return None
+    out = run_git(
+        ["cat-file", "--batch-all-objects", "--batch-check=%(objecttype) %(objectname)"],
+        repo.git_dir,
+        extra_env={"GIT_OBJECT_DIRECTORY": quarantine, "GIT_ALTERNATE_OBJECT_DIRECTORIES": ""},
+    )
+    ids = []
+    for line in out.decode("ascii", "replace").splitlines():
+        kind, _, oid = line.partition(" ")
+        if kind != "tree" and oid:
+            ids.append(oid)
+    return ids
+
+
 def head_tree(repo: RepoInfo) -> tuple[dict[str, list[str]], list[str]]:
     """HEAD's blobs (id -> paths) and its submodule paths."""
     if repo.head is None:

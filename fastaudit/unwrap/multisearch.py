@@ -71,20 +71,42 @@ class MultiSearch:
         return {self.patterns[i] for i in seen}
 
     def _scan(self, data: bytes | bytearray | memoryview, *, stop_at_first: bool) -> set[int]:
-        import hyperscan
-
+        # Called once per object of a history stream: nothing here that can be done once.
         scratch = getattr(self._scratch, "value", None)
         if scratch is None:
+            import hyperscan
+
             scratch = self._scratch.value = hyperscan.Scratch(self._database)
         found: set[int] = set()
-
-        def on_match(pattern: int, start: int, end: int, flags: int, context: Any) -> bool:
-            found.add(pattern)
-            return stop_at_first  # True stops the scan
-
-        with contextlib.suppress(hyperscan.ScanTerminated):
-            self._database.scan(data, match_event_handler=on_match, scratch=scratch)
+        with contextlib.suppress(_TERMINATED):
+            self._database.scan(
+                data,
+                match_event_handler=_first if stop_at_first else _every,
+                context=found,
+                scratch=scratch,
+            )
         return found
+
+
+def _first(pattern: int, start: int, end: int, flags: int, found: set[int]) -> bool:
+    found.add(pattern)
+    return True  # stops the scan
+
+
+def _every(pattern: int, start: int, end: int, flags: int, found: set[int]) -> bool:
+    found.add(pattern)
+    return False
+
+
+def _terminated() -> type[BaseException]:
+    try:
+        from hyperscan import ScanTerminated
+    except ImportError:  # the automaton answers instead; nothing raises this
+        return LookupError
+    return ScanTerminated
+
+
+_TERMINATED = _terminated()
 
 
 def _hyperscan_database(patterns: tuple[bytes, ...]) -> Any:
