@@ -107,7 +107,8 @@ def release_install() -> Path:
 
 def server_copy(source: Path, name: str, hook: Path | None) -> Path:
     bare = fresh(WORK / f"push-{name}-{'hook' if hook else 'plain'}.git")
-    subprocess.run(["git", "clone", "-q", "--mirror", "--no-local", str(source), str(bare)],
+    # A local clone: hard links, no walk of the objects (some mirrors miss a few blobs).
+    subprocess.run(["git", "clone", "-q", "--mirror", str(source), str(bare)],
                    check=True)  # fmt: skip
     if hook is not None:
         subprocess.run([str(hook), "pre-receive", "--install", str(bare)], check=True,

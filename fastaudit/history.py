@@ -118,10 +118,6 @@ def scan_history(
     repo = repo if repo is not None else git.inspect(path)
     result = HistoryResult()
     revisions = _revisions(repo, options)
-    if options.pushed:
-        # "Still in HEAD" for a push means still in what the push leaves: its first
-        # branch's new tip, not the server's default branch.
-        repo = dataclasses.replace(repo, head=_pushed_head(repo, options.pushed))
     narrowed = revisions != ["--all"]
 
     if repo.shallow:
@@ -148,7 +144,17 @@ def scan_history(
     # The commits in scope, when the stream read them all (not a re-scan that read only
     # new objects, nor a damaged repository): attribution shows them in parallel.
     walk = list(dict.fromkeys(stream_stats.commits)) if cache is None and not unreadable else None
-    head_blobs = _head_and_outside(repo, stream_stats, result)
+    if options.pushed:
+        # "Still in HEAD" for a push means still in what the push leaves: its first
+        # branch's new tip, not the server's default branch. Asked only when there is
+        # something to attribute: a clean push (the usual one) pays for none of it.
+        if objects or late is not None:
+            repo = dataclasses.replace(repo, head=_pushed_head(repo, options.pushed))
+            head_blobs = _head_and_outside(repo, stream_stats, result)
+        else:
+            head_blobs = {}
+    else:
+        head_blobs = _head_and_outside(repo, stream_stats, result)
     memo = dict(cache.attribution) if cache and options.use_cache else {}
 
     def merge_late() -> bool:
