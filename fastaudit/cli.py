@@ -35,6 +35,15 @@ def _stack(func: F, options: Sequence[Callable[[Any], Any]]) -> F:
     return func
 
 
+# Where any report goes instead of stdout: the same option on every reporting command.
+_OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here (atomically) instead of stdout.",
+)
+
+
 def _common_options(func: F) -> F:
     options = [
         click.option(
@@ -45,12 +54,7 @@ def _common_options(func: F) -> F:
             show_default=True,
             help="Report format.",
         ),
-        click.option(
-            "--output",
-            "-o",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the report here (atomically) instead of stdout.",
-        ),
+        _OUTPUT,
         click.option(
             "--baseline",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -494,12 +498,7 @@ def audit(
     show_default=True,
     help="Report format (printed, or written to --output).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here (atomically) instead of stdout.",
-)
+@_OUTPUT
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),

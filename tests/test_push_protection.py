@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from fastaudit.detect import fingerprint, generate_key, redact
-from tests.conftest import GIT_ENV, git
+from tests.conftest import GIT_ENV, Repo, git
 
 FASTAUDIT = str(Path(sys.executable).parent / "fastaudit")
 
@@ -45,16 +45,10 @@ class Server:
         )
 
     def commit(self, files: dict[str, str | bytes], message: str = "change") -> str:
+        clone = Repo(self.work)
         for name, content in files.items():
-            target = self.work / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                target.write_bytes(content)
-            else:
-                target.write_text(content, encoding="utf-8")
-        git(self.work, "add", "-A")
-        git(self.work, "-c", "commit.gpgsign=false", "commit", "-q", "-m", message)
-        return git(self.work, "rev-parse", "HEAD").strip()
+            clone.write(name, content)
+        return clone.commit(message)
 
     def main(self) -> str | None:
         done = subprocess.run(
