@@ -219,6 +219,16 @@ def test_a_slow_check_is_refused_by_default_and_says_so(server: Server) -> None:
     said = refused(server.push())
     assert "did not finish within 0.1 s, so the push is refused" in said
     assert "fastaudit.allow" in said
+    # The pusher's bypass works when the time runs out too, and is recorded as such.
+    log = server.bare.parent / "bypass.jsonl"
+    assert install(server.bare, "--timeout", "0.1", "--log", str(log)).returncode == 0
+    bypassed = server.push("-o", "fastaudit.allow=release night")
+    assert bypassed.returncode == 0, bypassed.stderr
+    assert "did not finish within 0.1 s; push accepted: bypassed" in bypassed.stderr
+    (record,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert record["event"] == "bypass-unchecked" and record["reason"] == "release night"
+    more = (base64.b64encode(os.urandom(90)).decode() for _ in range(300_000))
+    server.commit({"big2.txt": "\n".join(more) + "\n"})
     assert install(server.bare, "--timeout", "0.1", "--on-timeout", "accept").returncode == 0
     done = server.push()
     assert done.returncode == 0 and "accepted without a complete check" in done.stderr

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastaudit.commands import accepted, keep_run, store_first, threshold
+from fastaudit.commands import accepted, incomplete, keep_run, store_first, threshold
 from fastaudit.errors import FastauditError, InputError
 from fastaudit.words import plural
 
@@ -146,8 +146,6 @@ def pre_receive(request: PreReceiveRequest) -> PushOutcome:
         warnings=result.warnings,
         parameters={"refs": [u.ref for u in request.updates]},
     )
-    from fastaudit.commands import incomplete
-
     failing = [f for f in findings if f.severity >= threshold(request.fail_on, cfg)]
     unseen = incomplete(report, cfg)
     if not failing and not unseen:
@@ -206,15 +204,11 @@ def timed_out(request: PreReceiveRequest, seconds: float, accept: bool) -> PushO
 
         cfg = settings.load(request.config, None) if request.config else settings.Config()
         record = _record_bypass(request, None, [], reason, cfg)
-        return PushOutcome(
-            0,
-            [
-                f"fastaudit: the check did not finish within {seconds:g} s; push accepted: "
-                f"bypassed by {BYPASS_OPTION}: {reason}"
-            ],
-            None,
-            record,
+        said = (
+            f"fastaudit: the check did not finish within {seconds:g} s; push accepted: "
+            f"bypassed by {BYPASS_OPTION}: {reason}"
         )
+        return PushOutcome(0, _escaped([said], cfg), None, record)
     return PushOutcome(0 if accept else 1, lines)
 
 
