@@ -40,7 +40,7 @@ _OUTPUT = click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here (atomically) instead of stdout.",
+    help="Write it here (atomically) instead of stdout.",
 )
 
 
@@ -608,7 +608,15 @@ def hook(files: tuple[Path, ...], baseline: Path | None, config_path: Path | Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append each bypass as a JSON line here.",
 )
-@_db_option
+@click.option(
+    "--db",
+    "db_url",
+    is_flag=False,
+    flag_value="default",
+    metavar="URL",
+    help="Also record each bypass as a run in this audit store (a SQLAlchemy URL or a "
+    "file path; --db alone: the default store).",
+)
 @click.option(
     "--install",
     "install_repo",
@@ -680,12 +688,7 @@ def pre_receive_command(
     help="In a git repository, accept what every commit of its history holds too, so "
     "`history`, `audit` and the CI gates fail only on new keys.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here (atomically) instead of stdout.",
-)
+@_OUTPUT
 @click.option(
     "--config",
     "config_path",
