@@ -5,7 +5,8 @@ reads (base64, hex, `\\x`, `\\u`, `%`, HTML entities, zip and tar members, a lit
 in two, a notebook cell split over two source lines, a notebook output) next to decoys
 that are not keys. Each door is asked about it the way a user asks: `scan`,
 `scan --staged`, `hook`, `history` (after every file was deleted), `audit` (local and
-Dask), `ci github` (push and pull request), `ci gitlab` and the detect-secrets plugin.
+Dask), `ci github` (push and pull request), `ci gitlab`, `pre-receive` (a real push into a
+bare repository with the hook) and the detect-secrets plugin.
 Every door must name the same keys at the same places (file and line); a door that
 diverges fails here.
 """
@@ -304,6 +305,31 @@ def test_ci_gitlab(keyed: dict[str, Any], tmp_path: Path) -> None:
         key = _REDACTED.search(item["description"])
         assert key, item["description"]
         places.add((key.group(0), item["location"]["file"], item["location"]["start_line"]))
+    assert places == keyed["expected"]
+
+
+def test_pre_receive(keyed: dict[str, Any], tmp_path: Path) -> None:
+    """The keys added and deleted again, pushed to a server that has only the first
+    commit: the hook refuses, naming every key at its place."""
+    from .conftest import git
+
+    server = tmp_path / "server.git"
+    git(tmp_path, "init", "-q", "--bare", str(server))
+    git(keyed["history"].path, "push", "-q", str(server), f"{keyed['base']}:refs/heads/main")
+    installed = subprocess.run(
+        [str(BIN / "fastaudit"), "pre-receive", "--install", str(server)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    pushed = subprocess.run(
+        ["git", "push", str(server), f"{keyed['deleted']}:refs/heads/main"],
+        cwd=keyed["history"].path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert pushed.returncode != 0, pushed.stderr
+    places = {
+        (m.group(1), m.group(2), int(m.group(3)))
+        for m in re.finditer(r"remote:\s+(\S+…\S+)\s+(\S+):(\d+)\s+\(commit", pushed.stderr)
+    }
     assert places == keyed["expected"]
 
 

@@ -24,27 +24,18 @@ def write_baseline(
     baseline quiets `scan`, `history`, `audit` and both CI gates on what is known today."""
     from fastaudit import baseline, scan
     from fastaudit.sources.files import exclude_matcher, report_root, select
+    from fastaudit.sources.gitproc import toplevel
 
     targets = list(paths) or [cwd or Path.cwd()]
     root = report_root(targets)
     cfg = load_config(config, root)
     selection = select(targets, all_files=all_files, exclude=exclude_matcher(cfg.exclude))
     findings = list(scan.scan_files(selection, cfg.key_spec).findings)
-    if with_history and _is_git_repository(root):
+    if with_history and toplevel(root) is not None:
         from fastaudit import history
 
         findings += history.scan_history(root, cfg.key_spec, history.HistoryOptions()).findings
     return baseline.dump(findings, stream)
-
-
-def _is_git_repository(path: Path) -> bool:
-    from fastaudit.errors import FastauditError
-    from fastaudit.sources.gitproc import run_git
-
-    try:
-        return run_git(["rev-parse", "--is-inside-work-tree"], path).strip() == b"true"
-    except (FastauditError, OSError):
-        return False
 
 
 def portable_ds_baseline(baseline_file: Path) -> list[str]:

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fastaudit.commands import accepted, incomplete, keep_run, store_first, threshold
+from fastaudit.commands import apply_baseline, incomplete, keep_run, store_first, threshold
 from fastaudit.errors import FastauditError, InputError
 from fastaudit.words import plural
 
@@ -116,15 +116,21 @@ class PushOutcome:
     bypass: dict[str, Any] | None = None
 
 
+def server_config(request: PreReceiveRequest) -> Config:
+    """The server's settings only: the file its hook names, else the defaults. Never a
+    settings file found in the repository (a pushed pyproject.toml never reaches this)."""
+    from fastaudit import config as settings
+
+    return settings.load(request.config, None) if request.config else settings.Config()
+
+
 def pre_receive(request: PreReceiveRequest) -> PushOutcome:
     """Scan what the push adds; refuse it on findings (unless bypassed), on anything that
     could not be read, and say why, what to do and how to bypass."""
-    from fastaudit import config as settings
     from fastaudit import history as histories
     from fastaudit.report import Report
 
-    # The server's settings only: a pushed pyproject.toml never reaches this.
-    cfg = settings.load(request.config, None) if request.config else settings.Config()
+    cfg = server_config(request)
     tips = tuple((u.ref, u.new) for u in request.updates if not u.deletes)
     if not tips:
         return PushOutcome(0, [])
@@ -133,11 +139,8 @@ def pre_receive(request: PreReceiveRequest) -> PushOutcome:
         cfg.key_spec,
         histories.HistoryOptions(pushed=tips, use_cache=False),
     )
-    baseline = accepted(request.baseline, cfg)
-    findings = [f.with_changes(source="push") for f in result.findings]
-    if baseline is not None:
-        findings, dropped = baseline.filter(findings)
-        result.stats["suppressed_baseline"] = dropped
+    pushed = [f.with_changes(source="push") for f in result.findings]
+    findings = apply_baseline(pushed, request.baseline, result.stats, cfg)
     report = Report(
         command="pre-receive",
         findings=findings,
@@ -200,9 +203,7 @@ def timed_out(request: PreReceiveRequest, seconds: float, accept: bool) -> PushO
     lines = timed_out_lines(seconds, accept, request.allow_bypass)
     reason = _bypass_reason(request)
     if reason is not None and not accept:
-        from fastaudit import config as settings
-
-        cfg = settings.load(request.config, None) if request.config else settings.Config()
+        cfg = server_config(request)
         record = _record_bypass(request, None, [], reason, cfg)
         said = (
             f"fastaudit: the check did not finish within {seconds:g} s; push accepted: "
